@@ -1,0 +1,3 @@
+from cscmining.cli import main
+
+main()

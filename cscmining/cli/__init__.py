@@ -1,0 +1,68 @@
+"""The command line: a thin skin over the library, one library call per command.
+
+Errors the library raises on purpose (`CscMiningError`) become one line on stderr and exit
+code 2; anything else is a bug and is reported the same way unless ``--debug`` asks for the
+traceback. Tracebacks never show local variables: they could hold a child's data.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+
+from .. import __version__
+from ..errors import CscMiningError
+from .context import AppContext
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="cscmining")
+@click.option("--debug", is_flag=True, help="Show the Python traceback of an unexpected error.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or notes on stderr.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
+    """Process maps of children's journeys through social care, from the statutory returns."""
+    ctx.obj = AppContext(debug=debug, quiet=quiet)
+
+
+def _register() -> None:
+    from . import analyse, demo, ingest, map as map_cmd, samples  # noqa: F401  (commands register)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; turn errors into one clear line and an exit code."""
+    _register()
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="cscmining", standalone_mode=False)
+    except click.exceptions.Abort:
+        Console(stderr=True).print("Aborted.")
+        sys.exit(EXIT_ERROR)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except CscMiningError as exc:
+        if debug:
+            raise
+        _print_error(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _print_error("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so without dumping data-bearing locals
+        if debug:
+            raise
+        _print_error(
+            f"internal error ({exc.__class__.__name__}); rerun with --debug and report it "
+            "(the traceback shows no data values)"
+        )
+        sys.exit(EXIT_ERROR)
+
+
+def _print_error(message: str) -> None:
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console.print(f"[bold red]error:[/] {message}", markup=True, emoji=False)

@@ -1,0 +1,54 @@
+"""Options shared by several commands, so every command spells them the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class DateParam(click.ParamType):
+    """A calendar date written YYYY-MM-DD (ISO, so that 03/04 can never mean two things)."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date written YYYY-MM-DD", param, ctx)
+
+
+DATE = DateParam()
+
+
+def source_options(func: F) -> F:
+    """INPUT... plus the options that say how to read raw inputs (ignored for an event log)."""
+    decorators = [
+        click.argument(
+            "inputs", nargs=-1, required=True, type=click.Path(path_type=Path),
+            metavar="LOG|INPUT...",
+        ),
+        click.option("--as-at", type=DATE, default=None,
+                     help="The date the view is taken at (default: the data's reference date)."),
+        click.option("--logmap", "logmaps", multiple=True, type=click.Path(path_type=Path),
+                     help="A logmap (YAML) describing another tabular export; repeatable."),
+        click.option("--encoding", default=None, metavar="NAME",
+                     help="Text encoding of CSV inputs that are not UTF-8, e.g. cp1252."),
+        click.option("--keep-going", is_flag=True,
+                     help="Build the log from the readable files and list the others."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")(func)
