@@ -7,6 +7,7 @@ traceback. Tracebacks never show local variables: they could hold a child's data
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -29,8 +30,13 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     ctx.obj = AppContext(debug=debug, quiet=quiet)
 
 
+#: modules whose import registers their commands on `cli`
+COMMAND_MODULES = ("ingest", "map", "analyse", "samples", "demo")
+
+
 def _register() -> None:
-    from . import analyse, demo, ingest, map as map_cmd, samples  # noqa: F401  (commands register)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
 
 
 def main(argv: list[str] | None = None) -> None:

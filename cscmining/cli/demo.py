@@ -1,0 +1,1 @@
+"""``cscmining demo``: the main job on the bundled samples."""

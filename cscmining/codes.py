@@ -1,0 +1,142 @@
+"""Normalising identifiers and coded values, vectorised over pandas Series of text.
+
+Identifiers stay strings: ``004512`` keeps its zeros; ``12345.0`` (an id that passed through
+Excel as a number) becomes ``12345`` and is flagged; ``1.2345E+05`` cannot be trusted and is
+rejected. Coded values (SSDA903 codes, Annex A labels such as ``a) Adopted``) are reduced to
+the form the logmaps' conditions compare against.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from .vocabulary import LEFT_CARE, Vocabulary
+
+ID_MISSING = "ID_MISSING"
+ID_CORRUPT = "ID_CORRUPT"
+ID_FROM_NUMBER = "ID_FROM_NUMBER"
+
+# whitespace that survives str.strip() in some exports: NBSP, zero-width space, BOM
+_INVISIBLE = "[\u00a0\u200b\u200c\u200d\u2060\ufeff]"
+_EDGE_SPACE = re.compile(rf"^(?:\s|{_INVISIBLE})+|(?:\s|{_INVISIBLE})+$")
+_FLOAT_ID = re.compile(r"^(\d+)\.0+$")
+_E_NOTATION = re.compile(r"^\d+(?:\.\d+)?[eE][+-]?\d+$")
+
+
+def clean_text(cells: pd.Series) -> pd.Series:
+    """Cells as stripped strings, with None for blank; numbers written without a spurious .0."""
+    def one(v: object) -> str | None:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v)
+
+    if cells.dtype == object or cells.dtype.kind == "f":
+        text = cells.map(one).astype(object)
+    else:
+        text = cells.astype(object)
+    text = text.str.replace(_EDGE_SPACE, "", regex=True)
+    return text.where(text.ne(""), None)
+
+
+def normalise_ids(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Child identifiers as strings, plus a per-cell code: ID_MISSING, ID_CORRUPT, ID_FROM_NUMBER."""
+    ids = clean_text(cells)
+    code = pd.Series(None, index=cells.index, dtype=object)
+    code[ids.isna()] = ID_MISSING
+    present = ids.dropna()
+    as_float = present.str.fullmatch(_FLOAT_ID, na=False)
+    if as_float.any():
+        fixed = present[as_float].str.replace(_FLOAT_ID, r"\1", regex=True)
+        ids[fixed.index] = fixed
+        code[fixed.index] = ID_FROM_NUMBER
+    corrupt = present.str.fullmatch(_E_NOTATION, na=False)
+    code[corrupt[corrupt].index] = ID_CORRUPT
+    ids[corrupt[corrupt].index] = None
+    return ids, code
+
+
+# --- coded values ----------------------------------------------------------------------
+
+_LETTER = re.compile(r"^\(?([a-z])\)")
+_REC = re.compile(r"\b(E\d{1,2}[A-Z]?|X1)\b")
+_ADOPTION_PLACEMENT = re.compile(r"^A[3-6]$")
+
+
+def _upper(text: pd.Series) -> pd.Series:
+    return text.str.upper()
+
+
+def _boolean(text: pd.Series) -> pd.Series:
+    low = text.str.lower().str.strip()
+    out = pd.Series(None, index=text.index, dtype=object)
+    out[low.isin(["1", "1.0", "true", "t", "yes", "y"])] = "true"
+    out[low.isin(["0", "0.0", "false", "f", "no", "n"])] = "false"
+    return out
+
+
+def _sex(text: pd.Series) -> pd.Series:
+    """SSDA903 1/2 or M/F/U, CIN GenderCurrent 1/2/0/9 or Sex M/F/U, Annex A labels."""
+    low = text.str.lower().str.replace(_LETTER, "", regex=True).str.strip()
+    out = pd.Series("Unknown", index=text.index, dtype=object)
+    out[low.isin(["1", "m", "male", "boy"])] = "Male"
+    out[low.isin(["2", "f", "female", "girl"])] = "Female"
+    out[text.isna()] = None
+    return out
+
+
+def _placement(text: pd.Series) -> pd.Series:
+    """``adoption`` for an adoption placement (A3–A6 or a label saying so), else the code."""
+    upper = text.str.upper().str.strip()
+    code = upper.str.extract(r"^(?:[A-Z]\)\s*)?([A-Z]\d{1,2})\b", expand=False).fillna(upper)
+    low = text.str.lower()
+    adoption = code.str.fullmatch(_ADOPTION_PLACEMENT, na=False) | (
+        low.str.contains("adoption", regex=False, na=False)
+        & ~low.str.contains("foster", regex=False, na=False)
+    )
+    return code.where(~adoption, "adoption")
+
+
+NORMALISERS: dict[str, Callable[[pd.Series], pd.Series]] = {
+    "text": lambda s: s,
+    "upper": _upper,
+    "bool": _boolean,
+    "sex": _sex,
+    "placement": _placement,
+}
+
+
+def left_care_activities(text: pd.Series, vocabulary: Vocabulary) -> pd.Series:
+    """The ``Left care: <outcome>`` activity for each REC code or Annex A reason label.
+
+    Order of evidence: a REC code anywhere in the cell (``E45: SGO…``), then the Annex A
+    letter (``g) Special guardianship…``), then the words of the label; else ``other``.
+    """
+    outcomes = vocabulary.left_care_outcomes
+    outcome = pd.Series(None, index=text.index, dtype=object)
+    upper = text.fillna("").str.upper()
+    rec = upper.str.extract(_REC, expand=False)
+    for name, codes in outcomes.rec_codes.items():
+        outcome[rec.isin(codes) & outcome.isna()] = name
+    letter = text.fillna("").str.strip().str.lower().str.extract(_LETTER, expand=False)
+    for name, letters in outcomes.annex_a_letters.items():
+        outcome[letter.isin(letters) & outcome.isna() & rec.isna()] = name
+    low = text.fillna("").str.lower()
+    words = {
+        "adopted": r"\badopt",
+        "special guardianship": r"guardianship|\bsgo\b",
+        "child arrangements order": r"arrangements order|residence order|\bcao\b",
+        "returned home": r"returned home|return(?:ed)? to (?:live with )?(?:parent|family)|\bhome\b",
+        "independent living": r"independent living|independently",
+    }
+    for name, pattern in words.items():
+        if name in outcomes.rec_codes:
+            hit = low.str.contains(pattern, regex=True, na=False) & outcome.isna() & rec.isna() & letter.isna()
+            outcome[hit] = name
+    outcome = outcome.fillna(outcomes.default)
+    return LEFT_CARE + ": " + outcome

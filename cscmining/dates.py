@@ -1,0 +1,128 @@
+"""Date parsing per source, strict and vectorised.
+
+Every source says which text formats its dates use (SSDA903 and Annex A ``dd/mm/YYYY``, the
+CIN census ``YYYY-MM-DD``). Nothing is inferred: ``03/04/2021`` in a ``dd/mm/YYYY`` source is
+3 April, ``2021-04-03`` there is a ``DATE_FORMAT`` problem, ``31/02/2024`` is ``DATE_INVALID``.
+Spreadsheet cells may also hold real dates or day serial numbers, which are read as such.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+#: problem codes, in the words of SPEC §3
+DATE_MISSING = "DATE_MISSING"
+DATE_FORMAT = "DATE_FORMAT"
+DATE_INVALID = "DATE_INVALID"
+DATE_OUT_OF_RANGE = "DATE_OUT_OF_RANGE"
+DATE_FUTURE = "DATE_FUTURE"
+#: a flag, not a problem: a spreadsheet number read as a date
+DATE_FROM_SERIAL = "DATE_FROM_SERIAL"
+
+#: social care records in these returns do not predate this (reliability.md DQ-2)
+EARLIEST = pd.Timestamp("1990-01-01")
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_SERIAL_MIN, _SERIAL_MAX = 32874, 73050  # 1990-01-01 .. 2099-12-31
+
+_DIRECTIVES = {"%d": r"\d{1,2}", "%m": r"\d{1,2}", "%Y": r"\d{4}", "%H": r"\d{1,2}",
+               "%M": r"\d{2}", "%S": r"\d{2}"}
+
+
+@dataclass
+class ParsedDates:
+    """Dates (NaT where there is none) and, per cell, the problem or flag code (or None)."""
+
+    values: pd.Series
+    problem: pd.Series
+    from_serial: pd.Series
+
+
+@lru_cache(maxsize=64)
+def _shape(fmt: str) -> re.Pattern[str]:
+    """A regex for the *shape* of ``fmt``: a cell of that shape that fails to parse is invalid."""
+    parts = re.split(r"(%[a-zA-Z])", fmt)
+    pattern = "".join(_DIRECTIVES.get(p, re.escape(p)) if p.startswith("%") else re.escape(p)
+                      for p in parts if p)
+    return re.compile(pattern)
+
+
+def _with_optional_time(fmt: str) -> list[str]:
+    """A date-only format also accepts a midnight-style time part, as Excel text exports add."""
+    if "%H" in fmt:
+        return [fmt]
+    return [fmt, f"{fmt} %H:%M:%S", f"{fmt} %H:%M"]
+
+
+def parse_dates(cells: pd.Series, formats: list[str]) -> ParsedDates:
+    """Parse a column of cells (text, real dates, or spreadsheet serial numbers).
+
+    Text must match one of ``formats`` (date-only formats also take an ``HH:MM[:SS]`` suffix,
+    which is dropped: these returns record days, not times). Blank cells give NaT and
+    ``DATE_MISSING``.
+    """
+    n = len(cells)
+    values = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
+    problem = pd.Series(None, index=cells.index, dtype=object)
+    from_serial = pd.Series(False, index=cells.index)
+    if n == 0:
+        return ParsedDates(values, problem, from_serial)
+
+    if cells.dtype == object:
+        is_text = cells.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    elif pd.api.types.is_string_dtype(cells.dtype):
+        is_text = cells.notna().to_numpy()
+    else:
+        is_text = np.zeros(n, dtype=bool)
+    text = cells[is_text].astype(str).str.strip()
+    blank = pd.Series(False, index=cells.index)
+    blank[cells.isna()] = True
+    blank.loc[text.index[text.eq("").to_numpy()]] = True
+
+    _parse_text(text[text.ne("")], formats, values, problem)
+    _parse_cells(cells[~is_text & ~cells.isna().to_numpy()], values, problem, from_serial)
+
+    problem[blank] = DATE_MISSING
+    early = values.notna() & (values < EARLIEST)
+    problem[early] = DATE_OUT_OF_RANGE
+    values[early] = pd.NaT
+    return ParsedDates(values, problem, from_serial)
+
+
+def _parse_text(text: pd.Series, formats: list[str], values: pd.Series, problem: pd.Series) -> None:
+    remaining = text
+    shaped_any = pd.Series(False, index=text.index)
+    for fmt in formats:
+        for variant in _with_optional_time(fmt):
+            if remaining.empty:
+                return
+            shaped = remaining.str.fullmatch(_shape(variant))
+            if not shaped.any():
+                continue
+            shaped_any[shaped[shaped].index] = True
+            candidates = remaining[shaped]
+            parsed = pd.to_datetime(candidates, format=variant, errors="coerce")
+            ok = parsed.notna()
+            values[parsed.index[ok]] = parsed[ok].dt.normalize()
+            remaining = remaining.drop(parsed.index[ok])
+    problem[remaining.index] = np.where(shaped_any[remaining.index], DATE_INVALID, DATE_FORMAT)
+
+
+def _parse_cells(cells: pd.Series, values: pd.Series, problem: pd.Series, from_serial: pd.Series) -> None:
+    """Real date cells and numeric serials from spreadsheets."""
+    for idx, cell in cells.items():
+        if isinstance(cell, (dt.datetime, dt.date, pd.Timestamp)):
+            values[idx] = pd.Timestamp(cell).normalize()
+        elif isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
+            if float(cell).is_integer() and _SERIAL_MIN <= cell <= _SERIAL_MAX:
+                values[idx] = _EXCEL_EPOCH + pd.Timedelta(days=int(cell))
+                from_serial[idx] = True
+            else:
+                problem[idx] = DATE_FORMAT
+        else:
+            problem[idx] = DATE_FORMAT

@@ -1,0 +1,156 @@
+"""From files to an event log: the main job behind ``cscmining ingest``.
+
+`build_event_log` reads any mix of statutory returns and logmap-described exports, turns their
+rows into events (accounting for every row), and assembles the sorted log. `load` is what
+every analysis command calls: it takes either one event log written earlier or raw inputs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .accounting import TableAccount
+from .columns import CASE, FILE, TIMESTAMP
+from .errors import InputFilesError, UsageError
+from .eventlog import EventLog, assemble, is_event_log, read_event_log
+from .logmap import LogMap, check_activities, load_logmap, shipped_logmaps
+from .sources import ReadResult, expand_inputs, read_files
+from .sources.base import RawTable
+from .sources.engine import BIRTH_DATE, process_table
+from .vocabulary import Vocabulary, load_vocabulary
+
+#: age bands of the DfE's children-looked-after tables, by age at the child's first event
+AGE_BANDS = [(0, "under 1"), (1, "1-4"), (5, "5-9"), (10, "10-15"), (16, "16+")]
+
+Progress = Callable[[str], None]
+
+
+def build_event_log(
+    inputs: Sequence[Path],
+    *,
+    as_at: date | None = None,
+    logmaps: Sequence[Path] = (),
+    encoding: str | None = None,
+    keep_going: bool = False,
+    vocabulary: Vocabulary | None = None,
+    progress: Progress | None = None,
+) -> tuple[EventLog, ReadResult]:
+    """Read the inputs and build the event log; also return what reading found (notes, errors).
+
+    Any file that cannot be read stops the run (`InputFilesError` listing every such file)
+    unless ``keep_going``; then the log is built from the others.
+    """
+    say = progress or (lambda _m: None)
+    vocab = vocabulary or load_vocabulary()
+    maps = list(shipped_logmaps().values())
+    for path in logmaps:
+        user_map = load_logmap(Path(path))
+        check_activities(user_map, set(vocab.order), path)
+        vocab = vocab.with_activities(user_map.activities)
+        maps.append(user_map)
+
+    files = expand_inputs(list(inputs))
+    if not files:
+        raise UsageError("no input files found")
+    say(f"reading {len(files)} file(s)")
+    read = read_files(files, maps, encoding)
+    if read.errors and (not keep_going or not read.tables):
+        raise InputFilesError(read.errors)
+
+    say(f"turning {sum(len(t.frame) for t in read.tables):,} rows into events")
+    file_ids = {path: i for i, path in enumerate(sorted(read.hashes))}
+    events, case_attrs, accounts = _events_from_tables(read.tables, maps, vocab, as_at, file_ids)
+    run_as_at = as_at or _reference_date(read.tables, events)
+    case_attrs = _with_age_band(case_attrs, events)
+    inputs_meta = [{"path": p, "sha256": h} for p, h in sorted(read.hashes.items())]
+    log = assemble(
+        events, vocabulary=vocab, as_at=run_as_at, case_attrs=case_attrs,
+        accounts=accounts, inputs=inputs_meta,
+    )
+    return log, read
+
+
+def _events_from_tables(
+    tables: list[RawTable], maps: list[LogMap], vocabulary: Vocabulary, as_at: date | None,
+    file_ids: dict[str, int],
+) -> tuple[pd.DataFrame, pd.DataFrame, list[TableAccount]]:
+    """Process each table (all its files at once); FILE becomes the index into the inputs."""
+    by_name = {m.source: m for m in maps}
+    groups: dict[tuple[str, str], list[RawTable]] = defaultdict(list)
+    for table in tables:
+        groups[(table.source, table.table)].append(table)
+    events: list[pd.DataFrame] = []
+    attrs: list[pd.DataFrame] = []
+    accounts: list[TableAccount] = []
+    for (source, name), raws in sorted(groups.items()):
+        logmap = by_name[source]
+        raws = sorted(raws, key=lambda r: (str(r.path), r.sheet or ""))
+        result = process_table(raws, logmap.table(name), logmap, vocabulary, future_after=as_at)
+        local = {i: file_ids[str(r.path)] for i, r in enumerate(raws)}
+        result.events[FILE] = result.events[FILE].map(local).astype("int64")
+        events.append(result.events)
+        attrs.append(result.case_attributes)
+        accounts.extend(result.accounts)
+    frame = pd.concat(events, ignore_index=True) if events else pd.DataFrame()
+    attr_frame = pd.concat([a for a in attrs if len(a)], ignore_index=True) if any(len(a) for a in attrs) \
+        else pd.DataFrame(columns=[CASE])
+    return frame, attr_frame, accounts
+
+
+def _reference_date(tables: list[RawTable], events: pd.DataFrame) -> date:
+    """The census/return date of the data, or its latest event if that is later."""
+    candidates = [t.reference_date for t in tables if t.reference_date]
+    if len(events):
+        candidates.append(events[TIMESTAMP].max().date())
+    return max(candidates) if candidates else date.today()
+
+
+def _with_age_band(case_attrs: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Replace the date of birth (an identifier) by the age band at the child's first event."""
+    if BIRTH_DATE not in case_attrs.columns:
+        return case_attrs
+    births = case_attrs[[CASE, BIRTH_DATE]].dropna().groupby(CASE, sort=False)[BIRTH_DATE].first()
+    attrs = case_attrs.drop(columns=[BIRTH_DATE])
+    if events.empty or births.empty:
+        return attrs
+    first = events.groupby(CASE, sort=False)[TIMESTAMP].min()
+    joined = pd.concat([births.rename("dob"), first.rename("first")], axis=1, join="inner")
+    dob, start = joined["dob"], joined["first"]
+    years = start.dt.year - dob.dt.year
+    before_birthday = (start.dt.month < dob.dt.month) | ((start.dt.month == dob.dt.month) & (start.dt.day < dob.dt.day))
+    age = (years - before_birthday.astype(int)).to_numpy()
+    lows = np.array([low for low, _ in AGE_BANDS])
+    labels = np.array([label for _, label in AGE_BANDS], dtype=object)
+    band = np.where(age >= 0, labels[np.clip(np.searchsorted(lows, age, side="right") - 1, 0, None)], None)
+    bands = pd.DataFrame({CASE: joined.index.to_numpy(), "age_band": band})
+    return attrs.merge(bands, on=CASE, how="outer")
+
+
+def load(
+    inputs: Sequence[Path],
+    *,
+    as_at: date | None = None,
+    logmaps: Sequence[Path] = (),
+    encoding: str | None = None,
+    keep_going: bool = False,
+    progress: Progress | None = None,
+) -> EventLog:
+    """One event log file written by ``ingest``, or raw inputs built into a log on the fly.
+
+    With ``as_at`` earlier than the data's end, later events are ignored (the view as it stood
+    then).
+    """
+    paths = [Path(p) for p in inputs]
+    if len(paths) == 1 and is_event_log(paths[0]):
+        log = read_event_log(paths[0])
+        return log.as_of(as_at) if as_at else log
+    log, _ = build_event_log(
+        paths, logmaps=logmaps, encoding=encoding, keep_going=keep_going, progress=progress,
+    )
+    return log.as_of(as_at) if as_at else log

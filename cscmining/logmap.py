@@ -1,0 +1,183 @@
+"""Logmaps: YAML files that say which column of which table becomes which activity.
+
+One map per statutory return ships in ``logmaps/`` (``ssda903.yaml``, ``cin_census.yaml``,
+``annex_a.yaml``); an LA describes any other CSV or xlsx export with a map of the same shape
+(``logmaps/examples/``). Maps are validated strictly: an unknown key or a rule naming a column
+the table does not define is an error naming the file and the key path.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ._yaml import Strict, load_model, logmaps_dir
+from .errors import LogMapError
+from .vocabulary import Activity
+
+Normaliser = Literal["text", "upper", "bool", "sex", "placement"]
+SHIPPED = ("ssda903", "cin_census", "annex_a")
+
+
+def normalise_header(text: str) -> str:
+    """Header text reduced to lower-case words: case, spacing and punctuation do not matter."""
+    return re.sub(r"[^0-9a-z]+", " ", text.replace("\ufeff", "").lower()).strip()
+
+
+class EventRule(Strict):
+    """One kind of event a table row can produce."""
+
+    activity: str | None = Field(default=None, description="the activity, from the vocabulary")
+    activity_from: str | None = Field(
+        default=None, description="a column whose value names the activity (via `activities`)"
+    )
+    activities: dict[str, str] = Field(
+        default_factory=dict, description="value of `activity_from` -> activity"
+    )
+    left_care_from: str | None = Field(
+        default=None, description="a REC code or reason label column naming `Left care: <outcome>`"
+    )
+    date: str = Field(description="the column holding the event's date")
+    when: dict[str, list[str]] = Field(
+        default_factory=dict, description="column -> values (normalised) the row must have"
+    )
+    unless: dict[str, list[str]] = Field(
+        default_factory=dict, description="column -> values (normalised) the row must not have"
+    )
+    later_than: str | None = Field(
+        default=None, description="emit only when the date is after this date column's date"
+    )
+    starts: str | None = Field(
+        default=None, description="the start date of the interval this date ends"
+    )
+    attributes: dict[str, str] = Field(
+        default_factory=dict, description="event attribute -> column, on this rule's events only"
+    )
+
+    @model_validator(mode="after")
+    def _one_activity_source(self) -> EventRule:
+        given = [x for x in (self.activity, self.activity_from, self.left_care_from) if x]
+        if len(given) != 1:
+            raise ValueError("give exactly one of activity, activity_from, left_care_from")
+        if self.activity_from and not self.activities:
+            raise ValueError("activity_from needs an `activities` map of value -> activity")
+        return self
+
+    def columns(self) -> set[str]:
+        named = {self.date, *self.when, *self.unless, *self.attributes.values()}
+        named |= {c for c in (self.activity_from, self.left_care_from, self.later_than, self.starts) if c}
+        return named
+
+
+class TableMap(Strict):
+    """A table of a source: how to recognise it, its columns, and the events its rows give."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    columns: dict[str, list[str]] = Field(
+        description="canonical column -> header patterns (regex on lower-case words); "
+        "an empty list means the canonical name itself"
+    )
+    required: list[str] = Field(
+        default_factory=list, description="columns a file or sheet must have to be this table"
+    )
+    id: str = Field(description="the column holding the child identifier")
+    required_dates: list[str] = Field(
+        default_factory=list, description="a row whose date here is missing or bad is rejected"
+    )
+    normalise: dict[str, Normaliser] = Field(default_factory=dict)
+    case_attributes: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, str] = Field(default_factory=dict)
+    events: list[EventRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _columns_known(self) -> TableMap:
+        known = set(self.columns)
+        used = {self.id, *self.required, *self.required_dates, *self.normalise,
+                *self.case_attributes.values(), *self.attributes.values()}
+        for rule in self.events:
+            used |= rule.columns()
+        missing = sorted(used - known)
+        if missing:
+            raise ValueError(f"columns used but not defined under `columns`: {', '.join(missing)}")
+        for name, patterns in self.columns.items():
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"column {name!r}: pattern {pattern!r} is not a regex: {exc}")
+        return self
+
+    @cached_property
+    def matchers(self) -> dict[str, list[re.Pattern[str]]]:
+        return {
+            name: [re.compile(p) for p in patterns] or [re.compile(re.escape(normalise_header(name)))]
+            for name, patterns in self.columns.items()
+        }
+
+    def match_headers(self, headers: list[str]) -> dict[str, int]:
+        """Canonical column -> position of the first header that matches it."""
+        normal = [normalise_header(h) for h in headers]
+        found: dict[str, int] = {}
+        for name, patterns in self.matchers.items():
+            for pos, header in enumerate(normal):
+                if any(p.fullmatch(header) for p in patterns):
+                    found[name] = pos
+                    break
+        return found
+
+
+class LogMap(Strict):
+    """A source: its name, how its dates are written, and its tables."""
+
+    source: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str = ""
+    date_formats: list[str] = Field(default_factory=lambda: ["%d/%m/%Y"], min_length=1)
+    activities: list[Activity] = Field(
+        default_factory=list, description="activities this map adds to the stage vocabulary"
+    )
+    tables: list[TableMap] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_tables(self) -> LogMap:
+        names = [t.name for t in self.tables]
+        if len(names) != len(set(names)):
+            raise ValueError("table names must be unique")
+        return self
+
+    def table(self, name: str) -> TableMap:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(name)
+
+
+def load_logmap(path: Path) -> LogMap:
+    """Read and validate a logmap file."""
+    if not path.is_file():
+        raise LogMapError(f"{path}: logmap file not found")
+    return load_model(path, LogMap)
+
+
+def shipped_logmaps() -> dict[str, LogMap]:
+    """The maps of the three statutory returns, as shipped with cscmining."""
+    return {name: load_logmap(logmaps_dir() / f"{name}.yaml") for name in SHIPPED}
+
+
+def check_activities(logmap: LogMap, known: set[str], path: Path | str) -> None:
+    """Every activity a map can produce must be in the vocabulary (or declared by the map)."""
+    declared = known | {a.name for a in logmap.activities}
+    for t_index, table in enumerate(logmap.tables):
+        for r_index, rule in enumerate(table.events):
+            names = [rule.activity] if rule.activity else list(rule.activities.values())
+            for name in names:
+                if name and name not in declared:
+                    raise LogMapError(
+                        f"{path}: tables[{t_index}].events[{r_index}]: activity {name!r} is not in "
+                        "the stage vocabulary (declare it under `activities:`)"
+                    )
+
+

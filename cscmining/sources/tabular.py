@@ -1,0 +1,261 @@
+"""Reading CSV files and xlsx workbooks, and recognising their tables by their headers.
+
+A CSV file is one table; an xlsx workbook holds one table per sheet. Which table (an SSDA903
+CSV, an Annex A list, a table of a user's logmap) is decided by the header row alone, never
+by the file or sheet name.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ..errors import InputFileError
+from ..logmap import LogMap, TableMap
+from .base import ROW, RawTable
+
+ROW_SHAPE = "ROW_SHAPE"
+#: an xlsx is a zip: refuse one that inflates beyond this (a zip bomb), before reading it
+MAX_XLSX_INFLATED = 2 * 1024**3
+MAX_XLSX_RATIO = 200
+#: header rows are looked for among a sheet's first rows (some exports add a title row)
+HEADER_SEARCH_ROWS = 10
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A table some logmap defines, which a file's header may turn out to be."""
+
+    logmap: LogMap
+    table: TableMap
+
+
+@dataclass(frozen=True)
+class Match:
+    candidate: Candidate
+    positions: dict[str, int]
+
+
+def recognise(headers: list[str], candidates: list[Candidate]) -> Match | None | list[str]:
+    """The table these headers belong to; or the missing columns of a near miss; or None.
+
+    All required columns present: the most specific table (most required columns) wins.
+    Otherwise a table with at least half (and at least two) of its required columns is a
+    near miss, reported as the list of missing column names.
+    """
+    complete: list[tuple[int, int, Match]] = []
+    near: list[tuple[float, list[str]]] = []
+    for cand in candidates:
+        required = cand.table.required
+        if not required:
+            continue
+        found = cand.table.match_headers(headers)
+        missing = [c for c in required if c not in found]
+        if not missing:
+            complete.append((len(required), len(found), Match(cand, found)))
+        elif len(required) - len(missing) >= 2:
+            share = (len(required) - len(missing)) / len(required)
+            if share >= 0.5:
+                near.append((share, [f"{c} (for {cand.logmap.source} {cand.table.name})" for c in missing]))
+    if complete:
+        complete.sort(key=lambda t: (-t[0], -t[1]))
+        return complete[0][2]
+    if near:
+        near.sort(key=lambda t: -t[0])
+        return near[0][1]
+    return None
+
+
+def _table_from_rows(
+    path: Path, match: Match, headers: list[str], body: pd.DataFrame, first_row: int,
+    sheet: str | None, unit: str,
+) -> RawTable:
+    """Select the matched columns, name them canonically, number the rows."""
+    cols = {name: body.iloc[:, pos] for name, pos in match.positions.items()}
+    frame = pd.DataFrame(cols, index=body.index)
+    frame[ROW] = pd.RangeIndex(first_row, first_row + len(body)) if len(body) else pd.Series(dtype="int64")
+    used = set(match.positions.values())
+    ignored = [h for i, h in enumerate(headers) if i not in used and str(h).strip()]
+    return RawTable(
+        path=path, source=match.candidate.logmap.source, table=match.candidate.table.name,
+        frame=frame.reset_index(drop=True), sheet=sheet, ignored_columns=ignored, unit=unit,
+    )
+
+
+# --- CSV --------------------------------------------------------------------------------
+
+
+def decode(path: Path, data: bytes, encoding: str | None) -> str:
+    """Bytes to text, strictly: UTF-8 (with or without BOM), UTF-16 with a BOM, or as named."""
+    if not data.strip():
+        raise InputFileError(path, "EMPTY_FILE", "the file is empty")
+    try:
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return data.decode("utf-16")
+        if encoding:
+            return data.decode(encoding)
+        return data.decode("utf-8-sig")
+    except LookupError:
+        raise InputFileError(path, "ENCODING", f"unknown encoding name {encoding!r}") from None
+    except UnicodeDecodeError as exc:
+        named = encoding or "UTF-8"
+        hint = "" if encoding else "; save it as 'CSV UTF-8' or pass --encoding cp1252"
+        raise InputFileError(
+            path, "ENCODING", f"not valid {named} text at byte offset {exc.start}{hint}"
+        ) from None
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_csv_table(path: Path, data: bytes, encoding: str | None, candidates: list[Candidate]) -> RawTable:
+    """One CSV file as one table; every cell is kept as text."""
+    text = decode(path, data, encoding)
+    first_line = text.split("\n", 1)[0]
+    delimiter = _sniff_delimiter(first_line)
+    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    match = recognise(header, candidates)
+    if isinstance(match, list):
+        raise InputFileError(path, "COLUMN_MISSING", "missing column(s): " + "; ".join(match))
+    if match is None:
+        raise InputFileError(
+            path, "UNKNOWN_TABLE",
+            "its header row matches no SSDA903 table, Annex A list or logmap table",
+        )
+    body, rejected = _csv_body(text, delimiter, len(header))
+    table = _table_from_rows(path, match, header, body, first_row=2, sheet=None, unit="row")
+    table.rejected_rows = rejected
+    return table
+
+
+def _csv_body(text: str, delimiter: str, width: int) -> tuple[pd.DataFrame, dict[int, str]]:
+    """The data records as text; records with the wrong number of fields are rejected.
+
+    The fast path (pyarrow) reads well-formed files; a file with any ragged record is read
+    again record by record so each bad record is known by its number and nothing shifts into
+    the wrong column.
+    """
+    names = [f"c{i}" for i in range(width)]
+    ragged = False
+
+    def on_invalid(_row: object) -> str:
+        nonlocal ragged
+        ragged = True
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:
+        ragged = True
+    if not ragged:
+        body = table.to_pandas()
+        body.columns = range(width)
+        return body, {}
+    return _csv_body_slow(text, delimiter, width)
+
+
+def _csv_body_slow(text: str, delimiter: str, width: int) -> tuple[pd.DataFrame, dict[int, str]]:
+    rows: list[list[str]] = []
+    rejected: dict[int, str] = {}
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    next(reader, None)
+    for number, record in enumerate(reader, start=2):
+        if len(record) == width:
+            rows.append(record)
+        elif not record or all(not f.strip() for f in record):
+            rows.append([""] * width)
+        else:
+            rows.append([""] * width)
+            rejected[number] = ROW_SHAPE
+    return pd.DataFrame(rows, columns=range(width), dtype=object), rejected
+
+
+# --- xlsx -------------------------------------------------------------------------------
+
+
+def check_zip(path: Path) -> None:
+    """Refuse an xlsx that would inflate to gigabytes before any XML inside it is parsed."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile:
+        raise InputFileError(path, "BROKEN_FILE", "not a readable xlsx workbook (bad zip)") from None
+    inflated = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if inflated > MAX_XLSX_INFLATED or inflated / packed > MAX_XLSX_RATIO:
+        raise InputFileError(path, "XLSX_UNSAFE", "the workbook inflates far beyond its size (zip bomb?)")
+    if any(i.filename.endswith("vbaProject.bin") for i in infos):
+        raise InputFileError(path, "XLSX_UNSAFE", "the workbook contains macros; save it as .xlsx")
+
+
+def read_xlsx_tables(path: Path, candidates: list[Candidate]) -> tuple[list[RawTable], list[str]]:
+    """Every sheet recognised as a table; and the names of sheets that were not."""
+    from python_calamine import CalamineWorkbook
+
+    check_zip(path)
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheets = [(name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
+                  for name in workbook.sheet_names]
+    except Exception as exc:  # calamine raises its own error types for damaged files
+        raise InputFileError(path, "BROKEN_FILE", f"not a readable xlsx workbook ({exc.__class__.__name__})") from None
+    tables: list[RawTable] = []
+    skipped: list[str] = []
+    near_misses: list[str] = []
+    for name, rows in sheets:
+        found = _find_header(rows, candidates)
+        if found is None:
+            skipped.append(name)
+            continue
+        if isinstance(found, list):
+            near_misses.append(f"sheet {name!r}: missing column(s): " + "; ".join(found))
+            continue
+        header_index, match = found
+        headers = ["" if h is None else str(h).strip() for h in rows[header_index]]
+        width = len(headers)
+        body_rows = [list(r[:width]) + [None] * (width - len(r)) for r in rows[header_index + 1:]]
+        body = pd.DataFrame(body_rows, columns=range(width), dtype=object)
+        body = body.where(body.notna(), None)
+        tables.append(_table_from_rows(path, match, headers, body, header_index + 2, name, "row"))
+    if near_misses:
+        raise InputFileError(path, "COLUMN_MISSING", " | ".join(near_misses))
+    if not tables:
+        raise InputFileError(path, "UNKNOWN_TABLE", "no sheet has the headers of an Annex A list or logmap table")
+    return tables, skipped
+
+
+def _find_header(rows: list[list[object]], candidates: list[Candidate]) -> tuple[int, Match] | list[str] | None:
+    near: list[str] | None = None
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        headers = ["" if h is None else str(h) for h in row]
+        if not any(h.strip() for h in headers):
+            continue
+        match = recognise(headers, candidates)
+        if isinstance(match, Match):
+            return index, match
+        if isinstance(match, list) and near is None:
+            near = match
+    return near
