@@ -48,6 +48,9 @@ def normalise_ids(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Child identifiers as strings, plus a per-cell code: ID_MISSING, ID_CORRUPT, ID_FROM_NUMBER."""
     ids = clean_text(cells)
     code = pd.Series(None, index=cells.index, dtype=object)
+    if cells.dtype == object:  # spreadsheet cells: a number here was an id typed as a number
+        numeric = cells.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+        code[numeric.to_numpy(dtype=bool)] = ID_FROM_NUMBER
     code[ids.isna()] = ID_MISSING
     present = ids.dropna()
     as_float = present.str.fullmatch(_FLOAT_ID, na=False)

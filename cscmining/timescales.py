@@ -77,9 +77,8 @@ def working_calendar(*dates: np.ndarray) -> np.busdaycalendar:
     valid = [d for d in valid if len(d)]
     if not valid:
         return _calendar(2000, 2000)
-    first = min(int(str(d.min())[:4]) for d in valid)
-    last = max(int(str(d.max())[:4]) for d in valid)
-    return _calendar(first, last + 1)
+    years = np.concatenate([d.astype("datetime64[Y]").astype("int64") + 1970 for d in valid])
+    return _calendar(int(years.min()), int(years.max()) + 1)
 
 
 def _days(values: pd.Series | np.ndarray) -> np.ndarray:

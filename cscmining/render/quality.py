@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.table import Table
 
 from ..eventlog import EventLog
@@ -21,7 +23,7 @@ def quality_table(log: EventLog) -> Table:
         flags = ", ".join(f"{code} {n}" for code, n in sorted(acc.flags.items()))
         notes = "; ".join(x for x in (reasons, f"flags: {flags}" if flags else "") if x)
         table.add_row(
-            acc.where, acc.table, f"{acc.rows_read:,}", f"{acc.used:,}", f"{acc.rejected_total:,}",
+            Path(acc.path).name + (f" [{acc.sheet}]" if acc.sheet else ""), acc.table, f"{acc.rows_read:,}", f"{acc.used:,}", f"{acc.rejected_total:,}",
             f"{acc.duplicate:,}", f"{acc.blank:,}", f"{acc.events:,}", notes,
         )
     table.caption = (

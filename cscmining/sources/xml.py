@@ -71,6 +71,8 @@ def _stream(path: Path, record: str) -> Iterator[tuple[str, Element]]:
 def _tables(path: Path, source: str, rows: dict[str, list[dict[str, Any]]], reference: date | None) -> list[RawTable]:
     tables = []
     for name, records in rows.items():
+        if not records:  # a table the file does not contain has no rows to account for
+            continue
         frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
         frame[ROW] = range(1, len(frame) + 1)
         tables.append(RawTable(path=path, source=source, table=name, frame=frame,
