@@ -30,8 +30,9 @@ EARLIEST = pd.Timestamp("1990-01-01")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _SERIAL_MIN, _SERIAL_MAX = 32874, 73050  # 1990-01-01 .. 2099-12-31
 
-_DIRECTIVES = {"%d": r"\d{1,2}", "%m": r"\d{1,2}", "%Y": r"\d{4}", "%H": r"\d{1,2}",
-               "%M": r"\d{2}", "%S": r"\d{2}"}
+_DIRECTIVES = {"%d": r"\d{1,2}", "%m": r"\d{1,2}", "%Y": r"\d{4}", "%y": r"\d{2}",
+               "%H": r"\d{1,2}", "%M": r"\d{2}", "%S": r"\d{2}", "%b": r"[A-Za-z]{3}",
+               "%B": r"[A-Za-z]{3,9}", "%f": r"\d{1,6}", "%p": r"[AaPp][Mm]"}
 
 
 @dataclass
@@ -47,7 +48,7 @@ class ParsedDates:
 def _shape(fmt: str) -> re.Pattern[str]:
     """A regex for the *shape* of ``fmt``: a cell of that shape that fails to parse is invalid."""
     parts = re.split(r"(%[a-zA-Z])", fmt)
-    pattern = "".join(_DIRECTIVES.get(p, re.escape(p)) if p.startswith("%") else re.escape(p)
+    pattern = "".join(_DIRECTIVES.get(p, ".+") if p.startswith("%") else re.escape(p)
                       for p in parts if p)
     return re.compile(pattern)
 

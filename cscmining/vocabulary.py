@@ -92,7 +92,12 @@ class Vocabulary(Strict):
         """A copy that also knows the activities a user logmap declares."""
         known = self.by_name
         added = [a for a in extra if a.name not in known]
-        return self.model_copy(update={"activities": [*self.activities, *added]})
+        if not added:
+            return self
+        # validate afresh (a model_copy would carry over the cached lookups)
+        data = self.model_dump(by_alias=True)
+        data["activities"] += [a.model_dump() for a in added]
+        return Vocabulary.model_validate(data)
 
     def left_care_from_rec(self, code: str) -> str:
         for outcome, codes in self.left_care_outcomes.rec_codes.items():
