@@ -9,7 +9,11 @@ cd "$(dirname "$0")"
 
 need_apt=()
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
-python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+if ! command -v python3 >/dev/null 2>&1; then
+  need_apt+=(python3 python3-venv)
+elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  need_apt+=(python3-venv)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq

@@ -52,3 +52,7 @@ class EventLogError(CscMiningError):
 
 class UsageError(CscMiningError):
     """Options that do not fit together or values out of range."""
+
+
+class KeyFileError(CscMiningError):
+    """A pseudonymisation key file is missing, weak, or readable by others."""
