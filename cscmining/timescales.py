@@ -20,9 +20,10 @@ like *open*, takes no part in breach rates.
 days strictly after the `from` date up to and including the date in question, without
 weekends and England and Wales bank holidays (``holidays``, GB/ENG, the same list as Wales);
 days are calendar days; weeks and months are those begun. A child is over the limit when
-``elapsed > within``, which is the same as being later than the **due date**: the `within`-th
-working day after the `from` date, or the same day `within` calendar months later, clipped to
-the month's end (a plan starting 2024-01-31 with a 3-month limit is due 2024-04-30, as pandas'
+``elapsed > within``. The **due date** is the last day at the limit: the `within`-th working
+day after the `from` date (a weekend or bank holiday straight after it still counts as within:
+no working day has passed), or the same day `within` calendar months later, clipped to the
+month's end (a plan starting 2024-01-31 with a 3-month limit is due 2024-04-30, as pandas'
 ``DateOffset`` has it). At exactly the limit a child is not stuck and a `to` event is met.
 
 **Exclusions.** ``exclude_when: {column: value}`` drops `from` events whose attribute columns
@@ -161,6 +162,14 @@ def _rank_within(groups: np.ndarray) -> np.ndarray:
     return np.arange(n) - run_start
 
 
+def new_case(frame: pd.DataFrame) -> np.ndarray:
+    """True at the first event of each case: the log is sorted, so cases are contiguous runs.
+
+    Compares the column with itself shifted (fast on Arrow strings, unlike ``to_numpy``).
+    """
+    return np.array(frame[CASE].ne(frame[CASE].shift()), dtype=bool)  # a writable copy
+
+
 def journeys(frame: pd.DataFrame, terminal: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
     """Journey id of every event and, per journey, the position of its ending event (or -1).
 
@@ -168,11 +177,9 @@ def journeys(frame: pd.DataFrame, terminal: frozenset[str]) -> tuple[np.ndarray,
     of the same child starts a new one. Ids rise along the (sorted) log.
     """
     n = len(frame)
-    case = frame[CASE].to_numpy()
-    is_terminal = frame[ACTIVITY].isin(terminal).to_numpy()
-    new = np.ones(n, dtype=bool)
-    if n > 1:
-        new[1:] = (case[1:] != case[:-1]) | is_terminal[:-1]
+    is_terminal = frame[ACTIVITY].isin(terminal).to_numpy(dtype=bool)
+    new = new_case(frame)
+    new[1:] |= is_terminal[:-1]
     journey = np.cumsum(new) - 1
     ending = np.full(int(journey[-1]) + 1 if n else 0, -1, dtype="int64")
     ends = np.flatnonzero(is_terminal)
@@ -238,10 +245,11 @@ def evaluate(
 ) -> pd.DataFrame:
     """One row per (non-excluded) `from` event of each rule, with its status at the as-at date.
 
-    Columns: ``rule, case, from, to, since, until, ended, due, status, elapsed, limit, unit,
-    elapsed_days, row``. ``until`` is the paired `to` date, ``ended`` the date the journey
-    ended unpaired; ``elapsed`` (in the rule's unit) and ``elapsed_days`` run to the first of
-    ``until``, ``ended`` and the as-at date. ``row`` is the `from` event's position in the log.
+    Columns: ``rule, case, from, to, since, until, journey_end, due, status, elapsed, limit,
+    unit, elapsed_days, row``. ``until`` is the paired `to` date, ``journey_end`` the date the
+    journey ended unpaired; ``elapsed`` (in the rule's unit) and ``elapsed_days`` run to
+    ``until``, else ``journey_end``, else the as-at date. ``row`` is the `from` event's position
+    in the log.
     Rows are in vocabulary rule order, then log order.
     """
     log = _scope(log, as_at)
@@ -251,38 +259,39 @@ def evaluate(
     stamps = _days(frame[TIMESTAMP])
     as_at_day = np.datetime64(log.as_at, "D")
     calendar = working_calendar(stamps, np.array([as_at_day]))
-    activity = frame[ACTIVITY]
-    parts = [
-        _evaluate_rule(frame, rule, activity, journey, ending, stamps, as_at_day, calendar)
-        for rule in selected
-    ]
+    context = _Context(frame, journey, ending, stamps, as_at_day, calendar)
+    parts = [_evaluate_rule(context, rule) for rule in selected]
     if not parts:
         return _empty_evaluation()
     return pd.concat(parts, ignore_index=True)
 
 
-def _evaluate_rule(
-    frame: pd.DataFrame,
-    rule: TimescaleRule,
-    activity: pd.Series,
-    journey: np.ndarray,
-    ending: np.ndarray,
-    stamps: np.ndarray,
-    as_at: np.datetime64,
-    calendar: np.busdaycalendar,
-) -> pd.DataFrame:
-    is_from = activity.eq(rule.from_).to_numpy() & ~_excluded(frame, rule)
-    is_to = activity.eq(rule.to).to_numpy()
-    rows, partner = pair(is_from, is_to, journey)
+@dataclass(frozen=True)
+class _Context:
+    """What every rule's evaluation shares, computed once per log."""
+
+    frame: pd.DataFrame
+    journey: np.ndarray
+    ending: np.ndarray
+    stamps: np.ndarray
+    as_at: np.datetime64
+    calendar: np.busdaycalendar
+
+
+def _evaluate_rule(ctx: _Context, rule: TimescaleRule) -> pd.DataFrame:
+    frame, stamps, calendar = ctx.frame, ctx.stamps, ctx.calendar
+    is_from = frame[ACTIVITY].eq(rule.from_).to_numpy(dtype=bool) & ~_excluded(frame, rule)
+    is_to = frame[ACTIVITY].eq(rule.to).to_numpy(dtype=bool)
+    rows, partner = pair(is_from, is_to, ctx.journey)
     paired = partner >= 0
-    end_pos = ending[journey[rows]]
+    end_pos = ctx.ending[ctx.journey[rows]]
     ended = ~paired & (end_pos >= 0)
     since = stamps[rows]
     until = np.where(paired, stamps[np.maximum(partner, 0)], np.datetime64("NaT"))
     closed = np.where(ended, stamps[np.maximum(end_pos, 0)], np.datetime64("NaT"))
-    clock = np.where(paired, until, np.where(ended, closed, as_at))
-    due = due_dates(since, rule.within, rule.unit, calendar)
-    late = clock > due
+    clock = np.where(paired, until, np.where(ended, closed, ctx.as_at))
+    elapsed = elapsed_units(since, clock, rule.unit, calendar)
+    late = elapsed > rule.within
     status = np.select(
         [paired & ~late, paired | (ended & late), ended, late],
         [MET, BREACHED, ENDED, STUCK],
@@ -290,15 +299,15 @@ def _evaluate_rule(
     )
     return pd.DataFrame({
         "rule": rule.name,
-        "case": frame[CASE].to_numpy()[rows],
+        "case": frame[CASE].take(rows).to_numpy(),
         "from": rule.from_,
         "to": rule.to,
         "since": since.astype("datetime64[ns]"),
         "until": until.astype("datetime64[ns]"),
-        "ended": closed.astype("datetime64[ns]"),
-        "due": due.astype("datetime64[ns]"),
+        "journey_end": closed.astype("datetime64[ns]"),
+        "due": due_dates(since, rule.within, rule.unit, calendar).astype("datetime64[ns]"),
         "status": pd.Categorical(status, categories=STATUSES),
-        "elapsed": elapsed_units(since, clock, rule.unit, calendar),
+        "elapsed": elapsed,
         "limit": rule.within,
         "unit": rule.unit,
         "elapsed_days": (clock - since).astype("int64"),
@@ -311,7 +320,8 @@ def _empty_evaluation() -> pd.DataFrame:
         "rule": pd.Series(dtype=object), "case": pd.Series(dtype=object),
         "from": pd.Series(dtype=object), "to": pd.Series(dtype=object),
         "since": pd.Series(dtype="datetime64[ns]"), "until": pd.Series(dtype="datetime64[ns]"),
-        "ended": pd.Series(dtype="datetime64[ns]"), "due": pd.Series(dtype="datetime64[ns]"),
+        "journey_end": pd.Series(dtype="datetime64[ns]"),
+        "due": pd.Series(dtype="datetime64[ns]"),
         "status": pd.Categorical([], categories=STATUSES),
         "elapsed": pd.Series(dtype="int64"), "limit": pd.Series(dtype="int64"),
         "unit": pd.Series(dtype=object), "elapsed_days": pd.Series(dtype="int64"),
@@ -432,10 +442,11 @@ class StuckResult:
         return out.reset_index(drop=True)
 
     def to_dict(self) -> dict[str, Any]:
-        records = self.to_frame().to_dict(orient="records")
+        frame = self.to_frame()
+        columns = [frame[c].tolist() for c in STUCK_COLUMNS]  # Python ints and str, fast
         return {
             "as_at": self.as_at.isoformat(),
-            "stuck": [{k: _plain(v) for k, v in r.items()} for r in records],
+            "stuck": [dict(zip(STUCK_COLUMNS, values)) for values in zip(*columns)],
             "children": self.children,
             "total_children": self.total_children,
         }
@@ -444,11 +455,6 @@ class StuckResult:
         from .outputs import write_text
 
         return write_text(path, self.to_frame().to_csv(index=False))
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars as the Python ones json understands."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def stuck(
