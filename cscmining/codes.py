@@ -8,6 +8,7 @@ the form the logmaps' conditions compare against.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -20,15 +21,21 @@ ID_MISSING = "ID_MISSING"
 ID_CORRUPT = "ID_CORRUPT"
 ID_FROM_NUMBER = "ID_FROM_NUMBER"
 
-# whitespace that survives str.strip() in some exports: NBSP, zero-width space, BOM
-_INVISIBLE = "[\u00a0\u200b\u200c\u200d\u2060\ufeff]"
-_EDGE_SPACE = re.compile(rf"^(?:\s|{_INVISIBLE})+|(?:\s|{_INVISIBLE})+$")
+# stripped from both ends of every cell: all Unicode whitespace (NBSP included) and the
+# invisible characters some exports add (zero-width spaces and joiners, word joiner, BOM)
+_EDGE_CHARS = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\u200b\u200c\u200d\u2060\ufeff"
 _FLOAT_ID = re.compile(r"^(\d+)\.0+$")
 _E_NOTATION = re.compile(r"^\d+(?:\.\d+)?[eE][+-]?\d+$")
 
 
 def clean_text(cells: pd.Series) -> pd.Series:
-    """Cells as stripped strings, with None for blank; numbers written without a spurious .0."""
+    """Cells as stripped strings (pandas ``str`` dtype), NaN for blank; numbers written
+    without a spurious .0.
+
+    Text columns (every CSV cell) are stripped by Arrow in one vectorised call: this runs on
+    every column of every row, so a per-cell Python function here costs seconds per million
+    rows. Only spreadsheet and XML columns of mixed objects are mapped cell by cell first.
+    """
     def one(v: object) -> str | None:
         if v is None or (isinstance(v, float) and np.isnan(v)):
             return None
@@ -37,11 +44,9 @@ def clean_text(cells: pd.Series) -> pd.Series:
         return str(v)
 
     if cells.dtype == object or cells.dtype.kind == "f":
-        text = cells.map(one).astype(object)
-    else:
-        text = cells.astype(object)
-    text = text.str.replace(_EDGE_SPACE, "", regex=True)
-    return text.where(text.ne(""), None)
+        cells = cells.map(one)
+    text = cells.astype("str").str.strip(_EDGE_CHARS)
+    return text.where(text.ne(""))
 
 
 def normalise_ids(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -69,6 +74,24 @@ def normalise_ids(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
 _LETTER = re.compile(r"^\(?([a-z])\)")
 _REC = re.compile(r"\b(E\d{1,2}[A-Z]?|X1)\b")
 _ADOPTION_PLACEMENT = re.compile(r"^A[3-6]$")
+
+
+def by_value(func: Callable[..., pd.Series]) -> Callable[..., pd.Series]:
+    """Run a normaliser on a column's distinct values only and spread the result back.
+
+    Coded columns hold a handful of distinct values over millions of rows, and some string
+    methods (``extract``) run per cell in Python: this keeps them off the per-row path.
+    The result is an object Series aligned with the input.
+    """
+    @functools.wraps(func)
+    def on_values(text: pd.Series, *args: object) -> pd.Series:
+        codes, uniques = pd.factorize(text, use_na_sentinel=True)
+        # the distinct values, then one missing value (what a blank cell becomes)
+        distinct = pd.Series([*uniques.tolist(), None], dtype=text.dtype if text.dtype != object else object)
+        mapped = func(distinct, *args).to_numpy(dtype=object)
+        return pd.Series(mapped[np.where(codes < 0, len(uniques), codes)], index=text.index, dtype=object)
+
+    return on_values
 
 
 def _upper(text: pd.Series) -> pd.Series:
@@ -107,13 +130,14 @@ def _placement(text: pd.Series) -> pd.Series:
 
 NORMALISERS: dict[str, Callable[[pd.Series], pd.Series]] = {
     "text": lambda s: s,
-    "upper": _upper,
-    "bool": _boolean,
-    "sex": _sex,
-    "placement": _placement,
+    "upper": by_value(_upper),
+    "bool": by_value(_boolean),
+    "sex": by_value(_sex),
+    "placement": by_value(_placement),
 }
 
 
+@by_value
 def left_care_activities(text: pd.Series, vocabulary: Vocabulary) -> pd.Series:
     """The ``Left care: <outcome>`` activity for each REC code or Annex A reason label.
 

@@ -28,6 +28,8 @@ DATE_FROM_SERIAL = "DATE_FROM_SERIAL"
 #: social care records in these returns do not predate this (reliability.md DQ-2)
 EARLIEST = pd.Timestamp("1990-01-01")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+#: days from the 1900 system's day 0 to the 1904 system's (a serial n in 1904 is n + 1462)
+EXCEL_1904_OFFSET = 1462
 _SERIAL_MIN, _SERIAL_MAX = 32874, 73050  # 1990-01-01 .. 2099-12-31
 
 _DIRECTIVES = {"%d": r"\d{1,2}", "%m": r"\d{1,2}", "%Y": r"\d{4}", "%y": r"\d{2}",
@@ -60,12 +62,13 @@ def _with_optional_time(fmt: str) -> list[str]:
     return [fmt, f"{fmt} %H:%M:%S", f"{fmt} %H:%M"]
 
 
-def parse_dates(cells: pd.Series, formats: list[str]) -> ParsedDates:
+def parse_dates(cells: pd.Series, formats: list[str], serial_offset: pd.Series | None = None) -> ParsedDates:
     """Parse a column of cells (text, real dates, or spreadsheet serial numbers).
 
     Text must match one of ``formats`` (date-only formats also take an ``HH:MM[:SS]`` suffix,
     which is dropped: these returns record days, not times). Blank cells give NaT and
-    ``DATE_MISSING``.
+    ``DATE_MISSING``. ``serial_offset`` (days, aligned with ``cells``) is added to day serials
+    before they are read in the 1900 system: `EXCEL_1904_OFFSET` for cells of a 1904 workbook.
     """
     n = len(cells)
     values = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
@@ -86,7 +89,7 @@ def parse_dates(cells: pd.Series, formats: list[str]) -> ParsedDates:
     blank.loc[text.index[text.eq("").to_numpy()]] = True
 
     _parse_text(text[text.ne("")], formats, values, problem)
-    _parse_cells(cells[~is_text & ~cells.isna().to_numpy()], values, problem, from_serial)
+    _parse_cells(cells[~is_text & ~cells.isna().to_numpy()], values, problem, from_serial, serial_offset)
 
     problem[blank] = DATE_MISSING
     early = values.notna() & (values < EARLIEST)
@@ -96,6 +99,18 @@ def parse_dates(cells: pd.Series, formats: list[str]) -> ParsedDates:
 
 
 def _parse_text(text: pd.Series, formats: list[str], values: pd.Series, problem: pd.Series) -> None:
+    """Parse each distinct text once (a date column repeats a few thousand days) and spread
+    the dates and problems back to the cells."""
+    codes, uniques = pd.factorize(text)
+    distinct = pd.Series(uniques.to_numpy(dtype=object), dtype=object)
+    found = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns]")
+    trouble = pd.Series(None, index=distinct.index, dtype=object)
+    _parse_distinct(distinct, formats, found, trouble)
+    values[text.index] = found.to_numpy()[codes]
+    problem[text.index] = trouble.to_numpy()[codes]
+
+
+def _parse_distinct(text: pd.Series, formats: list[str], values: pd.Series, problem: pd.Series) -> None:
     remaining = text
     shaped_any = pd.Series(False, index=text.index)
     for fmt in formats:
@@ -114,14 +129,18 @@ def _parse_text(text: pd.Series, formats: list[str], values: pd.Series, problem:
     problem[remaining.index] = np.where(shaped_any[remaining.index], DATE_INVALID, DATE_FORMAT)
 
 
-def _parse_cells(cells: pd.Series, values: pd.Series, problem: pd.Series, from_serial: pd.Series) -> None:
+def _parse_cells(
+    cells: pd.Series, values: pd.Series, problem: pd.Series, from_serial: pd.Series,
+    serial_offset: pd.Series | None,
+) -> None:
     """Real date cells and numeric serials from spreadsheets."""
     for idx, cell in cells.items():
         if isinstance(cell, (dt.datetime, dt.date, pd.Timestamp)):
             values[idx] = pd.Timestamp(cell).normalize()
         elif isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
-            if float(cell).is_integer() and _SERIAL_MIN <= cell <= _SERIAL_MAX:
-                values[idx] = _EXCEL_EPOCH + pd.Timedelta(days=int(cell))
+            serial = cell + (int(serial_offset[idx]) if serial_offset is not None else 0)
+            if float(serial).is_integer() and _SERIAL_MIN <= serial <= _SERIAL_MAX:
+                values[idx] = _EXCEL_EPOCH + pd.Timedelta(days=int(serial))
                 from_serial[idx] = True
             else:
                 problem[idx] = DATE_FORMAT

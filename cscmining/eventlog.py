@@ -107,8 +107,39 @@ def count_same_day_ties(frame: pd.DataFrame) -> int:
 
 
 def sort_events(frame: pd.DataFrame) -> pd.DataFrame:
-    """Sort by (case, timestamp, stage order, source, source row) with a stable sort."""
-    return frame.sort_values(SORT_KEY, kind="stable", ignore_index=True)
+    """Sort by (case, timestamp, stage order, source, source row) with a stable sort.
+
+    Events that tie on everything before the source row (several rows of one table for one
+    child on one day) are ordered by their activity and attributes first: the row number
+    changes when the same rows come in another order, the log must not (SPEC §2).
+    """
+    order = _sort_order(frame, [c for c in SORT_KEY if c != ROW], [ACTIVITY])
+    return frame.take(order).reset_index(drop=True)
+
+
+def _sort_order(frame: pd.DataFrame, key: list[str], first: list[str]) -> np.ndarray:
+    """The positions that sort ``frame`` by ``key``, then file and row, stably; rows that
+    tie on ``key`` are ordered by ``first``, then their attribute values as text, then file
+    and row. Only tied rows are looked at twice, so this costs little on a large log where
+    ties within one table are rare; the caller takes the rows once.
+    """
+    tail = [c for c in (FILE, ROW) if c in frame.columns]
+    keys = frame[[*key, *tail]].reset_index(drop=True)
+    order = keys.sort_values([*key, *tail], kind="stable").index.to_numpy().copy()
+    tied = keys.duplicated(key, keep=False).to_numpy()[order]
+    if not tied.any():
+        return order
+    positions = np.flatnonzero(tied)
+    sub = frame.iloc[order[positions]].reset_index(drop=True)
+    attrs = [c for c in sub.columns if c not in (*CORE, ROW, FILE) and not c.startswith(CASE_PREFIX)]
+    text = [sub[c].astype(object).where(sub[c].notna(), "").astype(str) for c in attrs]
+    content = text[0].str.cat(text[1:], sep="\x1f") if text else pd.Series("", index=sub.index)
+    by_content = sub.assign(__content=content).sort_values(
+        [*key, *first, "__content", *tail], kind="stable"
+    ).index.to_numpy()
+    # tied rows of one group are contiguous and groups keep their order: put them back in place
+    order[positions] = order[positions][by_content]
+    return order
 
 
 def merge_sources(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -121,7 +152,8 @@ def merge_sources(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     if frame.empty:
         return frame, 0
     key = [CASE, ACTIVITY, TIMESTAMP]
-    frame = frame.sort_values([*key, SOURCE, ROW], kind="stable", ignore_index=True)
+    # which copies pair up must not depend on row numbers either (see `sort_events`)
+    frame = frame.take(_sort_order(frame, [*key, SOURCE], [])).reset_index(drop=True)
     nth = frame.groupby([*key, SOURCE], sort=False, dropna=False).cumcount()
     slot = [*key, nth.rename("__slot")]
     keep = ~pd.concat([frame[key], nth.rename("__slot")], axis=1).duplicated()

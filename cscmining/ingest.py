@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 
@@ -17,12 +18,12 @@ import pandas as pd
 
 from .accounting import TableAccount
 from .columns import CASE, FILE, TIMESTAMP
-from .errors import InputFilesError, UsageError
+from .errors import InputFileError, InputFilesError, UsageError
 from .eventlog import EventLog, assemble, is_event_log, read_event_log
 from .logmap import LogMap, check_activities, load_logmap, shipped_logmaps
 from .sources import ReadResult, expand_inputs, read_files
 from .sources.base import RawTable
-from .sources.engine import BIRTH_DATE, process_table
+from .sources.engine import BIRTH_DATE, empty_events, process_table
 from .vocabulary import Vocabulary, load_vocabulary
 
 #: age bands of the DfE's children-looked-after tables, by age at the child's first event
@@ -47,8 +48,8 @@ def build_event_log(
     unless ``keep_going``; then the log is built from the others.
     """
     say = progress or (lambda _m: None)
-    vocab = vocabulary or load_vocabulary()
-    maps = list(shipped_logmaps().values())
+    vocab = vocabulary or _default_vocabulary()
+    maps = list(_shipped_maps())
     for path in logmaps:
         user_map = load_logmap(Path(path))
         check_activities(user_map, set(vocab.order), path)
@@ -61,7 +62,7 @@ def build_event_log(
     say(f"reading {len(files)} file(s)")
     read = read_files(files, maps, encoding)
     if read.errors and (not keep_going or not read.tables):
-        raise InputFilesError(read.errors)
+        raise _unreadable(read.errors)
 
     say(f"turning {sum(len(t.frame) for t in read.tables):,} rows into events")
     file_ids = {path: i for i, path in enumerate(sorted(read.hashes))}
@@ -74,6 +75,26 @@ def build_event_log(
         accounts=accounts, inputs=inputs_meta,
     )
     return log, read
+
+
+@lru_cache(maxsize=1)
+def _shipped_maps() -> tuple[LogMap, ...]:
+    """The shipped logmaps, parsed once per process: they are frozen models, safe to share."""
+    return tuple(shipped_logmaps().values())
+
+
+@lru_cache(maxsize=1)
+def _default_vocabulary() -> Vocabulary:
+    """The shipped stage vocabulary, parsed once per process (frozen, like the logmaps)."""
+    return load_vocabulary()
+
+
+def _unreadable(errors: list[InputFileError]) -> InputFilesError:
+    """The error that stops the run; one bad file is said in one line (file, code, detail)."""
+    error = InputFilesError(errors)
+    if len(errors) == 1:
+        error.args = (f"{errors[0]} (no event log written; --keep-going builds it from the other files)",)
+    return error
 
 
 def _events_from_tables(
@@ -97,7 +118,8 @@ def _events_from_tables(
         events.append(result.events)
         attrs.append(result.case_attributes)
         accounts.extend(result.accounts)
-    frame = pd.concat(events, ignore_index=True) if events else pd.DataFrame()
+    # a run whose files hold no rows at all (an XML with no children) still has the columns
+    frame = pd.concat(events, ignore_index=True) if events else empty_events()
     attr_frame = pd.concat([a for a in attrs if len(a)], ignore_index=True) if any(len(a) for a in attrs) \
         else pd.DataFrame(columns=[CASE])
     return frame, attr_frame, accounts

@@ -7,6 +7,7 @@ its zip signature and then sheet by sheet by headers, CSV by its header row.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from .xml import read_xml
 #: file endings read when a folder is given; files named directly are read whatever their name
 DATA_SUFFIXES = {".csv", ".txt", ".xml", ".xlsx", ".xlsm"}
 _ZIP_MAGIC = b"PK\x03\x04"
+#: a URL, also after pathlib has collapsed its "//" (a drive letter "C:/" is one character)
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")
 
 
 @dataclass
@@ -39,7 +42,8 @@ def expand_inputs(inputs: list[Path] | tuple[Path, ...]) -> list[Path]:
     files: set[Path] = set()
     for raw in inputs:
         text = str(raw)
-        if "://" in text or text.startswith("\\\\"):
+        # `Path("https://host/x")` reads back as "https:/host/x": look for a scheme either way
+        if _URL.match(text) or text.startswith("\\\\"):
             raise UsageError(f"{text}: only local files and folders can be read (no URLs)")
         path = Path(raw)
         if path.is_dir():

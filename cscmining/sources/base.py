@@ -34,4 +34,6 @@ class RawTable:
     ignored_columns: list[str] = field(default_factory=list)
     #: what to call a row in messages ("row", "record")
     unit: str = "row"
+    #: a workbook in Excel's 1904 date system: its day serials count from 1904-01-01
+    date1904: bool = False
 

@@ -26,7 +26,7 @@ import pandas as pd
 from ..accounting import TableAccount
 from ..codes import ID_CORRUPT, ID_FROM_NUMBER, ID_MISSING, NORMALISERS, clean_text, left_care_activities, normalise_ids
 from ..columns import ACTIVITY, CASE, FILE, ROW as EVENT_ROW, SOURCE, TIMESTAMP
-from ..dates import DATE_FROM_SERIAL, DATE_FUTURE, DATE_MISSING, ParsedDates, parse_dates
+from ..dates import DATE_FROM_SERIAL, DATE_FUTURE, DATE_MISSING, EXCEL_1904_OFFSET, ParsedDates, parse_dates
 from ..logmap import EventRule, LogMap, TableMap
 from ..vocabulary import Vocabulary
 from .base import ROW, RawTable
@@ -83,7 +83,9 @@ def process_table(
 
     normal = {c: NORMALISERS[table.normalise.get(c, "text")](text[c]) for c in data_cols}
     limits = _future_limits(raws, file_index, future_after)
-    dates = _parse_date_columns(frame, table, logmap, limits)
+    per_file = np.array([EXCEL_1904_OFFSET if raw.date1904 else 0 for raw in raws], dtype=np.int64)
+    offsets = pd.Series(per_file[file_index], index=frame.index)
+    dates = _parse_date_columns(frame, table, logmap, limits, offsets)
     for parsed in dates.values():
         flags.append(pd.Series(np.where(parsed.from_serial.to_numpy(), DATE_FROM_SERIAL, OK)))
 
@@ -109,7 +111,7 @@ def process_table(
     flagged_problem = np.where(usable & (produced > 0), first_problem, OK)
     flags.append(pd.Series(flagged_problem))
 
-    events = pd.concat(event_frames, ignore_index=True) if event_frames else _empty_events()
+    events = pd.concat(event_frames, ignore_index=True) if event_frames else empty_events()
     accounts = _accounts(raws, file_index, status, flags, frame, events)
     case_attrs = _case_attributes(table, ids, normal, text, dates, status == USED)
     return TableResult(events, case_attrs, accounts)
@@ -166,13 +168,15 @@ def _future_limits(raws: list[RawTable], file_index: np.ndarray, future_after: d
     return np.array(per_file, dtype="datetime64[ns]")[file_index]
 
 
-def _parse_date_columns(frame: pd.DataFrame, table: TableMap, logmap: LogMap, limits: np.ndarray) -> dict[str, ParsedDates]:
+def _parse_date_columns(
+    frame: pd.DataFrame, table: TableMap, logmap: LogMap, limits: np.ndarray, serial_offsets: pd.Series,
+) -> dict[str, ParsedDates]:
     event_dates = {r.date for r in table.events} | set(table.required_dates)
     context_dates = {c for r in table.events for c in (r.later_than, r.starts) if c}
     birth = table.case_attributes.get(BIRTH_DATE)
     parsed: dict[str, ParsedDates] = {}
     for column in sorted(event_dates | context_dates | ({birth} if birth else set())):
-        result = parse_dates(frame[column], logmap.date_formats)
+        result = parse_dates(frame[column], logmap.date_formats, serial_offsets)
         if column in event_dates:
             future = result.values.to_numpy() > limits
             result.problem[future] = DATE_FUTURE
@@ -250,7 +254,8 @@ def _events_for(
     return events
 
 
-def _empty_events() -> pd.DataFrame:
+def empty_events() -> pd.DataFrame:
+    """No events, with the columns and types of real ones (concatenation keeps them)."""
     return pd.DataFrame({
         CASE: pd.Series(dtype=object), ACTIVITY: pd.Series(dtype=object),
         TIMESTAMP: pd.Series(dtype="datetime64[ns]"), SOURCE: pd.Series(dtype=object),

@@ -10,7 +10,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,34 +116,49 @@ def decode(path: Path, data: bytes, encoding: str | None) -> str:
         ) from None
 
 
-def _sniff_delimiter(first_line: str) -> str:
-    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+def _sniff_delimiter(lines: list[str]) -> str:
+    """The separator used most on any one of the first lines (the header row has the most)."""
+    counts = {d: max((line.count(d) for line in lines), default=0) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
 
 def read_csv_table(path: Path, data: bytes, encoding: str | None, candidates: list[Candidate]) -> RawTable:
-    """One CSV file as one table; every cell is kept as text."""
+    """One CSV file as one table; every cell is kept as text.
+
+    The header row is looked for among the first records, as in a sheet: a CSV saved from a
+    workbook keeps the title rows above its header. Records above the header are not rows.
+    """
     text = decode(path, data, encoding)
-    first_line = text.split("\n", 1)[0]
-    delimiter = _sniff_delimiter(first_line)
-    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
-    header = [h.strip().lstrip("\ufeff") for h in header]
-    match = recognise(header, candidates)
-    if isinstance(match, list):
-        raise InputFileError(path, "COLUMN_MISSING", "missing column(s): " + "; ".join(match))
-    if match is None:
+    delimiter = _sniff_delimiter(text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    found: tuple[int, list[str], Match] | None = None
+    near: list[str] | None = None
+    for index, record in enumerate(itertools.islice(reader, HEADER_SEARCH_ROWS)):
+        header = [h.strip().lstrip("\ufeff") for h in record]
+        if not any(header):
+            continue
+        match = recognise(header, candidates)
+        if isinstance(match, Match):
+            found = (index, header, match)
+            break
+        if isinstance(match, list) and near is None:
+            near = match
+    if found is None and near is not None:
+        raise InputFileError(path, "COLUMN_MISSING", "missing column(s): " + "; ".join(near))
+    if found is None:
         raise InputFileError(
             path, "UNKNOWN_TABLE",
             "its header row matches no SSDA903 table, Annex A list or logmap table",
         )
-    body, rejected = _csv_body(text, delimiter, len(header))
-    table = _table_from_rows(path, match, header, body, first_row=2, sheet=None, unit="row")
+    header_index, header, match = found
+    body, rejected = _csv_body(text, delimiter, len(header), header_index + 1)
+    table = _table_from_rows(path, match, header, body, first_row=header_index + 2, sheet=None, unit="row")
     table.rejected_rows = rejected
     return table
 
 
-def _csv_body(text: str, delimiter: str, width: int) -> tuple[pd.DataFrame, dict[int, str]]:
+def _csv_body(text: str, delimiter: str, width: int, skip: int) -> tuple[pd.DataFrame, dict[int, str]]:
     """The data records as text; records with the wrong number of fields are rejected.
 
     The fast path (pyarrow) reads well-formed files; a file with any ragged record is read
@@ -158,7 +176,7 @@ def _csv_body(text: str, delimiter: str, width: int) -> tuple[pd.DataFrame, dict
     try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
                 invalid_row_handler=on_invalid,
@@ -174,15 +192,16 @@ def _csv_body(text: str, delimiter: str, width: int) -> tuple[pd.DataFrame, dict
         body = table.to_pandas()
         body.columns = range(width)
         return body, {}
-    return _csv_body_slow(text, delimiter, width)
+    return _csv_body_slow(text, delimiter, width, skip)
 
 
-def _csv_body_slow(text: str, delimiter: str, width: int) -> tuple[pd.DataFrame, dict[int, str]]:
+def _csv_body_slow(text: str, delimiter: str, width: int, skip: int) -> tuple[pd.DataFrame, dict[int, str]]:
     rows: list[list[str]] = []
     rejected: dict[int, str] = {}
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    next(reader, None)
-    for number, record in enumerate(reader, start=2):
+    for _ in range(skip):
+        next(reader, None)
+    for number, record in enumerate(reader, start=skip + 1):
         if len(record) == width:
             rows.append(record)
         elif not record or all(not f.strip() for f in record):
@@ -196,12 +215,23 @@ def _csv_body_slow(text: str, delimiter: str, width: int) -> tuple[pd.DataFrame,
 # --- xlsx -------------------------------------------------------------------------------
 
 
-def check_zip(path: Path) -> None:
-    """Refuse an xlsx that would inflate to gigabytes before any XML inside it is parsed."""
+_DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
+
+
+def check_zip(path: Path) -> bool:
+    """Refuse an xlsx that would inflate to gigabytes before any XML inside it is parsed.
+
+    Returns whether the workbook uses Excel's 1904 date system (Mac Excel's old default):
+    real date cells come out right either way, but a day serial typed into a date column
+    means a date 1462 days later than in the 1900 system.
+    """
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-    except zipfile.BadZipFile:
+            book = next((i for i in infos if i.filename == "xl/workbook.xml"), None)
+            # the flag sits near the top: read a slice, never the whole (possibly huge) part
+            head = zf.open(book).read(1 << 16) if book is not None else b""
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
         raise InputFileError(path, "BROKEN_FILE", "not a readable xlsx workbook (bad zip)") from None
     inflated = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos) or 1
@@ -209,13 +239,14 @@ def check_zip(path: Path) -> None:
         raise InputFileError(path, "XLSX_UNSAFE", "the workbook inflates far beyond its size (zip bomb?)")
     if any(i.filename.endswith("vbaProject.bin") for i in infos):
         raise InputFileError(path, "XLSX_UNSAFE", "the workbook contains macros; save it as .xlsx")
+    return bool(_DATE1904.search(head))
 
 
 def read_xlsx_tables(path: Path, candidates: list[Candidate]) -> tuple[list[RawTable], list[str]]:
     """Every sheet recognised as a table; and the names of sheets that were not."""
     from python_calamine import CalamineWorkbook
 
-    check_zip(path)
+    date1904 = check_zip(path)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         sheets = [(name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
@@ -239,7 +270,9 @@ def read_xlsx_tables(path: Path, candidates: list[Candidate]) -> tuple[list[RawT
         body_rows = [list(r[:width]) + [None] * (width - len(r)) for r in rows[header_index + 1:]]
         body = pd.DataFrame(body_rows, columns=range(width), dtype=object)
         body = body.where(body.notna(), None)
-        tables.append(_table_from_rows(path, match, headers, body, header_index + 2, name, "row"))
+        table = _table_from_rows(path, match, headers, body, header_index + 2, name, "row")
+        table.date1904 = date1904
+        tables.append(table)
     if near_misses:
         raise InputFileError(path, "COLUMN_MISSING", " | ".join(near_misses))
     if not tables:

@@ -69,9 +69,11 @@ def _stream(path: Path, record: str) -> Iterator[tuple[str, Element]]:
 
 
 def _tables(path: Path, source: str, rows: dict[str, list[dict[str, Any]]], reference: date | None) -> list[RawTable]:
+    """One table per record element found; the child table always, so that a return with no
+    children still appears in the accounts (0 rows read, like a CSV with only a header)."""
     tables = []
     for name, records in rows.items():
-        if not records:  # a table the file does not contain has no rows to account for
+        if not records and name != "child":  # a table the file does not contain has no rows
             continue
         frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
         frame[ROW] = range(1, len(frame) + 1)
