@@ -38,6 +38,11 @@ class EventRule(Strict):
     activities: dict[str, str] = Field(
         default_factory=dict, description="value of `activity_from` -> activity"
     )
+    ignore: list[str] = Field(
+        default_factory=list,
+        description="values of `activity_from` that are deliberately not events (rows used, "
+        "no event); any other value missing from `activities` is rejected ACTIVITY_UNMAPPED",
+    )
     left_care_from: str | None = Field(
         default=None, description="a REC code or reason label column naming `Left care: <outcome>`"
     )
@@ -88,6 +93,11 @@ class TableMap(Strict):
     required_dates: list[str] = Field(
         default_factory=list, description="a row whose date here is missing or bad is rejected"
     )
+    supersede_key: list[str] = Field(
+        default_factory=list,
+        description="columns naming one record across yearly files: a later file's row "
+        "supersedes an earlier file's (files are taken in path order)",
+    )
     normalise: dict[str, Normaliser] = Field(default_factory=dict)
     case_attributes: dict[str, str] = Field(default_factory=dict)
     attributes: dict[str, str] = Field(default_factory=dict)
@@ -96,7 +106,7 @@ class TableMap(Strict):
     @model_validator(mode="after")
     def _columns_known(self) -> TableMap:
         known = set(self.columns)
-        used = {self.id, *self.required, *self.required_dates, *self.normalise,
+        used = {self.id, *self.required, *self.required_dates, *self.supersede_key, *self.normalise,
                 *self.case_attributes.values(), *self.attributes.values()}
         for rule in self.events:
             used |= rule.columns()

@@ -259,7 +259,7 @@ def evaluate(
     stamps = _days(frame[TIMESTAMP])
     as_at_day = np.datetime64(log.as_at, "D")
     calendar = working_calendar(stamps, np.array([as_at_day]))
-    context = _Context(frame, journey, ending, stamps, as_at_day, calendar)
+    context = _Context(frame, journey, ending, stamps, as_at_day, calendar, log.vocabulary.terminal)
     parts = [_evaluate_rule(context, rule) for rule in selected]
     if not parts:
         return _empty_evaluation()
@@ -276,15 +276,23 @@ class _Context:
     stamps: np.ndarray
     as_at: np.datetime64
     calendar: np.busdaycalendar
+    terminal: frozenset[str]
+
+    def journeys_for(self, rule: TimescaleRule) -> tuple[np.ndarray, np.ndarray]:
+        """Journeys as this rule sees them: its `stop_when` activities also end the wait."""
+        if not rule.stop_when:
+            return self.journey, self.ending
+        return journeys(self.frame, self.terminal | frozenset(rule.stop_when))
 
 
 def _evaluate_rule(ctx: _Context, rule: TimescaleRule) -> pd.DataFrame:
     frame, stamps, calendar = ctx.frame, ctx.stamps, ctx.calendar
     is_from = frame[ACTIVITY].eq(rule.from_).to_numpy(dtype=bool) & ~_excluded(frame, rule)
     is_to = frame[ACTIVITY].eq(rule.to).to_numpy(dtype=bool)
-    rows, partner = pair(is_from, is_to, ctx.journey)
+    journey, ending = ctx.journeys_for(rule)
+    rows, partner = pair(is_from, is_to, journey)
     paired = partner >= 0
-    end_pos = ctx.ending[ctx.journey[rows]]
+    end_pos = ending[journey[rows]]
     ended = ~paired & (end_pos >= 0)
     since = stamps[rows]
     until = np.where(paired, stamps[np.maximum(partner, 0)], np.datetime64("NaT"))

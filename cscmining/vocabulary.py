@@ -34,6 +34,9 @@ class TimescaleRule(Strict):
     within: int = Field(gt=0)
     unit: Literal["working_days", "days", "weeks", "months"]
     exclude_when: dict[str, str] = Field(default_factory=dict)
+    #: activities that end the wait without meeting or breaching the rule (besides the
+    #: terminal ones): a CP plan that ends before its first review is not stuck
+    stop_when: list[str] = Field(default_factory=list)
 
 
 class Vocabulary(Strict):
@@ -49,7 +52,7 @@ class Vocabulary(Strict):
         if dupes:
             raise ValueError(f"activities listed twice: {', '.join(dupes)}")
         for rule in self.timescales:
-            for end in (rule.from_, rule.to):
+            for end in (rule.from_, rule.to, *rule.stop_when):
                 if end not in names:
                     raise ValueError(f"timescale {rule.name!r} names unknown activity {end!r}")
         for outcome in self.left_care_outcomes.rec_codes:

@@ -81,14 +81,15 @@ def test_header_normalisation() -> None:
 def test_worked_example_logmap_reads_its_sample() -> None:
     """The example in logmaps/examples: worked out by hand from its CSV.
 
-    18 rows: 17 name a mapped step; HOME_VISIT is not in the map, so that row is rejected
-    with ACTIVITY_UNMAPPED. P-0002's referral is written with a time (second date format).
+    19 rows: 17 name a mapped step; NOTE is listed under `ignore` (used, no event);
+    HOME_VISIT is not in the map at all, so that row is rejected with ACTIVITY_UNMAPPED.
+    P-0002's referral is written with a time (second date format).
     """
     log, read = build_event_log(
         [EXAMPLES / "case_management_export.csv"], logmaps=[EXAMPLES / "case_management_export.yaml"]
     )
     (account,) = log.accounts
-    assert (account.rows_read, account.used, account.rejected_total) == (18, 17, 1)
+    assert (account.rows_read, account.used, account.rejected_total) == (19, 18, 1)
     assert dict(account.rejected) == {"ACTIVITY_UNMAPPED": 1}
     assert (log.events, log.cases) == (17, 4)
     frame = log.frame

@@ -11,6 +11,8 @@ MIS_START -> Missing; AD1 DATE_INT and PlacedAdoption DATE_PLACED -> Adoption de
 
 from __future__ import annotations
 
+import pandas as pd
+
 from datetime import date
 
 import pytest
@@ -111,8 +113,10 @@ def test_event_and_case_attributes() -> None:
     log, _ = ingest_fixture(CSV_SET)
     f = log.frame
     placed = f[(f[CASE] == "0102") & (f[ACTIVITY] == "Placed for adoption")].iloc[0]
-    # attributes keep the raw code (A5), the condition used the collapsed form
-    assert (placed["legal_status"], placed["placement_type"], placed["reason"]) == ("E1", "A5", "PLACE")
+    # attributes keep the raw code (A5), the condition used the collapsed form; the new
+    # episode's REASON_PLACE_CHANGE is not copied (it describes the episode that ended)
+    assert (placed["legal_status"], placed["placement_type"]) == ("E1", "A5")
+    assert pd.isna(placed["reason"])
     left = f[(f[CASE] == "101") & (f[ACTIVITY] == "Left care: special guardianship")].iloc[0]
     assert left["reason"] == "E45"
     sexes = f.groupby(CASE)["case:sex"].first().to_dict()

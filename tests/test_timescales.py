@@ -489,3 +489,23 @@ def test_vectorised_pairing_matches_the_literal_rule(journeys, same_activity):
         offset += len(j)
     assert rows.tolist() == [i for i, k in enumerate(kinds) if k in "FB"]
     assert partner.tolist() == expected
+
+
+def test_cp_plan_ending_before_its_first_review_stops_the_clock() -> None:
+    """CP plan start 2024-01-10, CP plan end 2024-02-20 (child came into care), no review.
+
+    As at 2024-12-31 the 3-month limit (due 2024-04-10) has long passed, but the plan ended
+    on 2024-02-20, within the limit: status `ended`, not stuck. A second plan starting
+    2024-06-01 with no review and no end is stuck at the as-at date (due 2024-09-01).
+    """
+    log = from_records(
+        [
+            ("c1", "CP plan start", "2024-01-10"),
+            ("c1", "CP plan end", "2024-02-20"),
+            ("c1", "CP plan start", "2024-06-01"),
+        ],
+        as_at="2024-12-31",
+    )
+    result = ts.evaluate(log, rules="first_cp_review")
+    assert result["status"].astype(str).tolist() == ["ended", "stuck"]
+    assert ts.stuck(log, rule="first_cp_review").children == {"first_cp_review": 1}

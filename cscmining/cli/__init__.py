@@ -12,6 +12,7 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from .. import __version__
 from ..errors import CscMiningError
@@ -71,4 +72,4 @@ def main(argv: list[str] | None = None) -> None:
 
 def _print_error(message: str) -> None:
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    console.print(f"[bold red]error:[/] {message}", markup=True, emoji=False)
+    console.print(f"[bold red]error:[/] {escape(message)}", markup=True, emoji=False)

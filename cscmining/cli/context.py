@@ -12,7 +12,8 @@ class AppContext:
     debug: bool = False
     quiet: bool = False
     out: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=False))
-    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    # notes are lines for a person: never wrapped mid-path when stderr is piped
+    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True))
 
     def note(self, message: str) -> None:
         """A line for the person at the terminal (stderr), silenced by --quiet."""

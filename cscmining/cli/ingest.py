@@ -33,7 +33,8 @@ def ingest(
 
     \b
     Example:
-      cscmining ingest samples/ -o out/log.parquet
+      cscmining ingest samples/cin_census_2025.xml samples/ssda903_2025 \\
+          samples/annex_a_2025.xlsx -o out/log.parquet
     """
     log, read = build_event_log(
         list(inputs), as_at=as_at, logmaps=list(logmaps), encoding=encoding,

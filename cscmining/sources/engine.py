@@ -33,6 +33,9 @@ from .base import ROW, RawTable
 
 USED, BLANK, DUPLICATE = "used", "blank", "duplicate"
 END_BEFORE_START = "END_BEFORE_START"
+#: a record a later file of the same table reports again (e.g. an episode open at one year
+#: end and closed in the next year's return): the later submission wins
+SUPERSEDED = "SUPERSEDED"
 ACTIVITY_UNMAPPED = "ACTIVITY_UNMAPPED"
 #: the stand-in for "no problem" in problem arrays
 OK = ""
@@ -80,6 +83,9 @@ def process_table(
     id_bad = id_code.isin([ID_MISSING, ID_CORRUPT]).to_numpy() & (status == USED)
     status[id_bad] = id_code.to_numpy(dtype=object)[id_bad]
     flags = [pd.Series(np.where(id_code.eq(ID_FROM_NUMBER), ID_FROM_NUMBER, OK))]
+
+    superseded = _superseded(table, ids, text, file_index, status == USED)
+    status[superseded] = SUPERSEDED
 
     normal = {c: NORMALISERS[table.normalise.get(c, "text")](text[c]) for c in data_cols}
     limits = _future_limits(raws, file_index, future_after)
@@ -147,6 +153,21 @@ def _drop_trailing_blanks(frame: pd.DataFrame, columns: list[str]) -> pd.DataFra
     if not filled.any():
         return frame.iloc[:0]
     return frame.iloc[: int(np.flatnonzero(filled)[-1]) + 1]
+
+
+def _superseded(
+    table: TableMap, ids: pd.Series, text: dict[str, pd.Series], file_index: np.ndarray,
+    usable: np.ndarray,
+) -> np.ndarray:
+    """Rows whose `supersede_key` appears again in a later file of the same table."""
+    if not table.supersede_key or not usable.any():
+        return np.zeros(len(ids), dtype=bool)
+    keys = pd.DataFrame({c: ids if c == table.id else text[c] for c in table.supersede_key})
+    keys = keys.fillna("\x00").assign(__file=file_index)[usable]
+    latest = keys.groupby(list(table.supersede_key), sort=False)["__file"].transform("max")
+    out = np.zeros(len(ids), dtype=bool)
+    out[np.flatnonzero(usable)] = (keys["__file"] < latest).to_numpy()
+    return out
 
 
 def _duplicates(text: dict[str, pd.Series], columns: list[str]) -> np.ndarray:
@@ -219,7 +240,8 @@ def _apply_rule(
         ok &= ~before
     if rule.activity_from:
         mapped = normal[rule.activity_from].isin(list(rule.activities)).to_numpy()
-        unmapped = ok & ~mapped
+        ignored = normal[rule.activity_from].isin(rule.ignore).to_numpy()
+        unmapped = ok & ~mapped & ~ignored
         problem[unmapped] = ACTIVITY_UNMAPPED
         ok &= mapped
     problem[~applies] = OK
