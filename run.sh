@@ -25,8 +25,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.cscmining-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e '.[test]'
+  # (pip's notes about local package indexes of this machine's own config are not ours)
+  .venv/bin/python -m pip install -q --upgrade pip 2> >(grep -v '^WARNING: Location' >&2) >/dev/null
+  .venv/bin/python -m pip install -q -e '.[test]' 2> >(grep -v '^WARNING: Location' >&2)
   touch "$stamp"
 fi
 

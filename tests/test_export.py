@@ -39,6 +39,7 @@ def test_csv_keeps_ids_and_calendar_dates(tmp_path: Path) -> None:
     assert text[1].startswith("007,Referral,2024-04-01,40,")
 
 
+@pytest.mark.filterwarnings("ignore:Install the optional requirement")  # pm4py's advert for r4pm
 def test_xes_is_read_back_by_pm4py_with_the_same_events(tmp_path: Path) -> None:
     log = from_records(RECORDS)
     path = write_event_log(log, tmp_path / "log.xes")
