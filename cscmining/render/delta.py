@@ -1,0 +1,233 @@
+"""The delta map: one picture of what changed between two periods or two cohorts.
+
+Drawn like the process map (`render.dot`, whose quoting, title-block helpers and graphviz call
+it uses) so a workshop reads both the same way: left to right, a box per stage, a line per
+move, the same stable ids (``n<k>`` by the stage vocabulary), every data text escaped and
+nothing data-bearing in tooltips. What differs:
+
+- **Colour is change**, on a diverging palette: blue for fewer (or faster), orange for more
+  (or slower), grey for little change, in three steps each way (`compare.STEPS`). Blue and
+  orange stay apart for the common colour-vision deficiencies, and the steps differ in
+  lightness, so the map also reads in greyscale. ``metric`` picks the change that colours
+  the map: ``volume`` (rates) or ``duration`` (medians); the label always shows A → B.
+- **Line width** is the busier side's rate, so the map keeps the shape of the service.
+- **Dashed** lines and boxes exist on one side only (new or gone).
+- **◆k** marks the k-th largest shift; the title block lists them with their reasons, names
+  both sides with their windows and children, states the as-at date and any cautions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..compare import (
+    METRICS, MIN_MOVES, STEPS, Comparison, Delta, Measure, Metric, Shift, values_text,
+)
+from ..errors import UsageError
+from ..outputs import write_bytes
+from . import day, days, number, plural
+from .dot import (
+    FONT, INK, _attrs, _f, _graph_layout, _h, _key_row, _row, _size, _swatch, arrow_size,
+    label_lines, output_format, pen_width, quote, render,
+)
+
+#: ColorBrewer Blues and Oranges (colour-blind safe), by step: −3 … 3. Lines need the darker
+#: shades to show on white; boxes the lighter ones under dark text.
+LINE = {-3: "#08519C", -2: "#3182BD", -1: "#6BAED6", 0: "#B3B3B3",
+        1: "#FD8D3C", 2: "#E6550D", 3: "#A63603"}
+FILL = {-3: "#9ECAE1", -2: "#C6DBEF", -1: "#E3EEF9", 0: "#F2F2F2",
+        1: "#FEE6CE", 2: "#FDD0A2", 3: "#FDAE6B"}
+#: words for each end of the scale, by metric
+ENDS = {"volume": ("fewer", "more"), "duration": ("faster", "slower")}
+MARK = "◆"
+TITLE = "Comparing children’s journeys"
+
+
+def _check(metric: str) -> None:
+    if metric not in METRICS:
+        raise UsageError(f"--metric must be volume or duration, not {metric!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# The map
+
+
+def to_dot(comparison: Comparison, *, metric: Metric = "volume", top: int = 5) -> str:
+    """The DOT source of the delta map (see the module docstring)."""
+    _check(metric)
+    marks = {s.item.key: s.rank for s in comparison.largest(top, metric)}
+    largest = max([max(d.a.rate, d.b.rate) for d in comparison.edges] + [1e-9])
+    size = _size(comparison.level)
+    lines = [
+        'digraph "comparison map" {',
+        "  graph " + _attrs([
+            *_graph_layout(size),
+            ("label", "<" + title_block(comparison, metric, top, largest) + ">"),
+        ]),
+        "  node " + _attrs([
+            ("shape", "box"), ("style", quote("rounded,filled")), ("fontname", quote(FONT)),
+            ("fontsize", str(size)), ("color", quote(INK)), ("fontcolor", quote(INK)),
+            ("penwidth", "1.2"), ("margin", quote("0.18,0.08")),
+        ]),
+        "  edge " + _attrs([
+            ("fontname", quote(FONT)), ("fontsize", str(size - 2)), ("color", quote(INK)),
+            ("fontcolor", quote(INK)), ("arrowsize", "0.8"),
+        ]),
+    ]
+    names = (comparison.a.name, comparison.b.name)
+    unit = "visit" if comparison.level == "summary" else "event"
+    lines += ["  " + _stage(d, metric, marks.get(d.key), names, unit) for d in comparison.stages]
+    lines += ["  " + _move(d, metric, marks.get(d.key), largest, names) for d in comparison.edges]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _step(delta: Delta, metric: Metric) -> int:
+    return delta.step(metric) or 0
+
+
+def _marked(text: str, rank: int | None, gap: str = " ") -> str:
+    return text if rank is None else f"{MARK}{rank}{gap}{text}"
+
+
+def _stage(delta: Delta, metric: Metric, rank: int | None, names: tuple[str, str],
+           unit: str) -> str:
+    step = _step(delta, metric)
+    label = label_lines(_marked(delta.key[0], rank), values_text(delta, metric))
+    attrs = [
+        ("label", f'"{label}"'),
+        ("fillcolor", quote(FILL[step])),
+        ("color", quote(LINE[step] if step else INK)),
+        ("penwidth", "3.5" if rank is not None else "2.2" if step else "1.2"),
+    ]
+    if delta.status != "both":
+        attrs.append(("style", quote("rounded,filled,dashed")))
+    attrs.append(("tooltip", quote(_tip(delta, names, unit))))
+    return f"{delta.ids[0]} " + _attrs(attrs)
+
+
+def _move(delta: Delta, metric: Metric, rank: int | None, largest: float,
+          names: tuple[str, str]) -> str:
+    step = _step(delta, metric)
+    width = pen_width(max(delta.a.rate, delta.b.rate), largest)
+    attrs = [
+        ("label", quote(_marked(values_text(delta, metric), rank, "  "))),
+        ("color", quote(LINE[step])), ("penwidth", _f(width)),
+        ("arrowsize", _f(arrow_size(width))),
+    ]
+    if delta.status != "both":
+        attrs.append(("style", "dashed"))
+    if rank is not None:
+        attrs.append(("fontcolor", quote(LINE[step] if step else INK)))
+    attrs.append(("tooltip", quote(_tip(delta, names, "move"))))
+    return f"{delta.ids[0]} -> {delta.ids[1]} " + _attrs(attrs)
+
+
+def _tip(delta: Delta, names: tuple[str, str], unit: str) -> str:
+    """Hover text: counts, children and medians of each side; numbers and fixed words only."""
+    return "; ".join(f"{name}: {_side_tip(m, unit)}" for name, m in zip(names, (delta.a, delta.b)))
+
+
+def _side_tip(measure: Measure, unit: str) -> str:
+    text = f"{plural(measure.count, unit)}, {plural(measure.cases, 'child', 'children')}"
+    if measure.median_days is not None:
+        text += f", median {days(measure.median_days)}"
+    return text
+
+
+# ---------------------------------------------------------------------------------------
+# Title block and key
+
+
+def title_block(comparison: Comparison, metric: Metric, top: int, largest: float) -> str:
+    """The HTML-like title and key: our own markup; every data text goes through `_h`."""
+    c = comparison
+    level = "stage groups" if c.level == "summary" else "activities"
+    colour = (f"change in volume ({c.rate_words})" if metric == "volume"
+              else "change in median time")
+    rows = [
+        _row(f'<FONT POINT-SIZE="24"><B>{_h(TITLE)}</B></FONT>'),
+        _row(f"<B>{_h(c.heading)}</B>"),
+        _row(_h(c.describe(c.a))),
+        _row(_h(c.describe(c.b))),
+        _row(_h(f"{'Summary' if c.level == 'summary' else 'Detail'} map of {level}; colour: "
+                f"{colour}; {c.window_text}; as at {day(c.as_at)}")),
+    ]
+    rows += [_row(f'<FONT COLOR="{LINE[2]}"><B>Note</B></FONT> {_h(note)}') for note in c.notes]
+    if c.hidden:
+        rows.append(_row(_h(_hidden_text(c))))
+    rows += _key(c, metric, largest)
+    rows += _shifts_key(c.largest(top, metric), metric)
+    return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3">'
+            + "".join(rows) + "</TABLE>")
+
+
+def _hidden_text(c: Comparison) -> str:
+    parts = [f"{plural(c.hidden.paths, 'path')}, the least used"] if c.hidden.paths else []
+    if c.hidden.activities:
+        parts.append(f"{plural(len(c.hidden.activities), 'stage')} "
+                     f"({', '.join(c.hidden.activities)})")
+    return "Hidden to simplify: " + "; ".join(parts)
+
+
+def step_labels() -> dict[int, str]:
+    """What each step means as a relative change: ``10–25%``, ``50% or more``."""
+    bounds = [*(round(s * 100) for s in STEPS)]
+    labels = {1: f"{bounds[0]}–{bounds[1]}%", 2: f"{bounds[1]}–{bounds[2]}%",
+              3: f"{bounds[2]}% or more"}
+    return {0: "little change", **labels, **{-k: v for k, v in labels.items()}}
+
+
+def _key(c: Comparison, metric: Metric, largest: float) -> list[str]:
+    """Rows of the key: colours either way, grey, widths, dashes, the numbers and marks."""
+    less, more = ENDS[metric]
+    labels = step_labels()
+    down = [f"{_swatch(LINE[-k])} {_h(labels[-k])}" for k in (3, 2, 1)]
+    up = [f"{_swatch(LINE[k])} {_h(labels[k])}" for k in (1, 2, 3)]
+    grey = ("little change: under 10%, or within chance for these numbers" if metric == "volume"
+            else f"little change (under 10% or 1 d), or too few moves to compare "
+                 f"(under {MIN_MOVES} on a side)")
+    sides = f"{c.a.name} → {c.b.name}"
+    said = (f"numbers: {sides}, events or moves {c.rate_words}" if metric == "volume"
+            else f"numbers: {sides}, median time of the move, or from a stage to the next step")
+    samples = sorted({largest / 16, largest / 4, largest})
+    widths = [f"{_swatch(INK, '━━', round(8 + 3 * pen_width(n, largest)))} {_h(number(n))}"
+              for n in samples]
+    return [
+        _key_row(f"{less[0].upper()}{less[1:]}", *down),
+        _key_row(f"{more[0].upper()}{more[1:]}", *up),
+        _key_row("Grey", f"{_swatch(LINE[0])} {_h(grey)}"),
+        _key_row("Lines", *widths, _h(f"width: moves {c.rate_words}, the busier side; "
+                                       "dashed: on one side only (new or gone)")),
+        _key_row("Labels", _h(said)),
+    ]
+
+
+def _shifts_key(shifts: tuple[Shift, ...], metric: Metric) -> list[str]:
+    """The marked shifts, numbered by their overall rank (the ``compare`` table's)."""
+    what = "volume" if metric == "volume" else "median time"
+    if not shifts:
+        return [_row(_h(f"No large shifts in {what}: every change is small or within chance."))]
+    rows = [_row(f"<B>{_h(f'Largest shifts in {what}')}</B>"
+                 f"{_h(f' (marked {MARK} on the map, numbered by overall rank)')}")]
+    rows += [_row(f"<B>{_h(f'{MARK}{s.rank} {s.item.where}')}</B>: {_h('; '.join(s.reasons))}")
+             for s in shifts]
+    return rows
+
+
+# ---------------------------------------------------------------------------------------
+# Writing
+
+
+def write_delta_map(comparison: Comparison, path: Path, *, metric: Metric = "volume",
+                    top: int = 5) -> Path:
+    """Write the delta map as DOT, SVG, PNG or PDF (by extension), atomically."""
+    fmt = output_format(path)
+    source = to_dot(comparison, metric=metric, top=top)
+    data = source.encode("utf-8") if fmt == "dot" else render(source, fmt)
+    return write_bytes(path, data)
+
+
+def comparison_svg(comparison: Comparison, *, metric: Metric = "volume", top: int = 5) -> str:
+    """The delta map as SVG text, for the HTML report (graphviz's own SVG document)."""
+    return render(to_dot(comparison, metric=metric, top=top), "svg").decode("utf-8")
