@@ -1,0 +1,464 @@
+"""Maps and pressure points as a shareable output shows them: the disclosure engine, applied once.
+
+`cscmining.disclosure` turns raw numbers into the values to show. This module applies it to
+the process map and its pressure points, so that every renderer of a map (the DOT writer, the
+report's tables, ``map --json``, ``bottlenecks``) draws the *same* protected values and none
+protects on its own. It also runs the independent checker on what a command writes (`Guard`).
+
+Decisions
+---------
+* **Protect the whole map, draw any part of it.** `ProtectedMap.of` takes the unsimplified
+  map, whose flows are complete, so the sums that secondary suppression guards are the true
+  ones. A simplified map is drawn by looking its items up here: showing fewer protected values
+  never shows more.
+* **Still-open journeys are a flow.** A child waiting at a stage is a journey that ends there
+  so far. The map's sums treat those ends as moves into one "still open" sink whose total is
+  the number of children still in the system, so that total (a headline figure) is protected
+  with the rest: no waiting count hidden as ``c`` can be worked out from it.
+* **Two measures, one pattern.** Events and moves, and children, are protected together: an
+  edge of 8 moves by 4 children is ``c`` (`disclosure.protect_graphs`).
+* **Durations** (median, 90th percentile, child-days) follow their edge's children as shown;
+  a timescale's share over the limit is ``c`` when its late or decided count is.
+* **Pressure points** keep cscmining's ranking, but one is shown only when its own counts are
+  shown and at least one reason can be said in shown figures; shown points are numbered 1, 2,
+  … afresh, so a gap never hints that one was held back. A reason is a `Phrase`: text with its
+  counts as `Figure`s, which renderers put in elements of their own (the checker's
+  count-position convention). At shareable levels a reason gives shares, not the late and
+  decided counts behind them, and no total of child-days is shown: durations are not part of
+  the sums secondary suppression guards.
+* **Dates** of the data period are shown to the month; the as-at date and the ``--from`` /
+  ``--to`` dates to the day (to the month at strict). They are the only dates `Guard` allows.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .columns import CASE
+from .disclosure import (
+    LOW, RULES_VERSION, SUPPRESSED, Count, DisclosureError, FlowGraph, Kind, Policy, Shown,
+    check_file, check_text, coarsen_date, protect_duration, protect_graphs, protect_share,
+)
+from .discover import MIN_SCORE, Edge, Hidden, MapResult, Node, PressurePoint, RuleRate
+from .eventlog import EventLog
+from .focus import Level
+from .render import days
+
+#: the sink of journeys still open at the as-at date, in the map's sums (never an activity)
+OPEN = "\x00still open"
+#: English month names, whatever the machine's locale
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A count inside a sentence: renderers give it an element of its own."""
+
+    value: Count
+
+
+Phrase = tuple["str | Figure", ...]
+"""A sentence as text and counts, e.g. ``(Figure(42), " children waiting")``."""
+
+
+def phrase_text(phrase: Phrase) -> str:
+    """The phrase as plain text (terminal tables, where the file checker does not look)."""
+    return "".join(format_shown(p.value) if isinstance(p, Figure) else p for p in phrase)
+
+
+def format_shown(value: Shown) -> str:
+    """A shown value as text: counts with thousands separators, symbols as they are."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}"
+    return f"{int(value):,}"
+
+
+def shown_percent(value: Shown) -> str:
+    """A shown whole percentage: ``35%``; ``<1%`` for k (low, not zero); ``c%``, ``z%``."""
+    return "<1%" if value == LOW else f"{value}%"
+
+
+def shown_days(value: Shown) -> str:
+    """A shown duration in days as people read it (``3 d``, ``12 wk``), or its symbol."""
+    return value if isinstance(value, str) else days(float(value))
+
+
+def _pct_value(value: Shown) -> float:
+    """A shown percentage as a number to rank by (a symbol ranks last)."""
+    return -1.0 if isinstance(value, str) else float(value)
+
+
+def whole_percent(share: float) -> Shown:
+    """A share (0 … 1) as a whole percentage, half up; ``k`` when it is not zero but rounds
+    to it (SDC-6)."""
+    pct = math.floor(100 * share + 0.5)
+    return LOW if share > 0 and pct == 0 else pct
+
+
+# ---------------------------------------------------------------------------------------
+# The shown map
+
+
+@dataclass(frozen=True)
+class ShownRate:
+    """A timescale rule on a map item, as shown: the share of decided children over it."""
+
+    rule: str
+    label: str
+    over: Shown
+
+
+@dataclass(frozen=True)
+class ShownNode:
+    """A stage as shown. ``waiting`` is 0 at a terminal stage (a journey that ended)."""
+
+    activity: str
+    events: Count
+    cases: Count
+    waiting: Count
+    rates: tuple[ShownRate, ...]
+
+    @property
+    def hidden(self) -> bool:
+        return self.events == SUPPRESSED
+
+    @property
+    def over(self) -> Shown | None:
+        return _worst(self.rates)
+
+
+@dataclass(frozen=True)
+class ShownEdge:
+    """A move between stages as shown; durations are whole days, or ``c``/``z``."""
+
+    source: str
+    target: str
+    count: Count
+    cases: Count
+    median_days: Shown
+    p90_days: Shown
+    child_days: Shown
+    days_share: Shown
+    rates: tuple[ShownRate, ...]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.source, self.target
+
+    @property
+    def hidden(self) -> bool:
+        return self.count == SUPPRESSED
+
+    @property
+    def over(self) -> Shown | None:
+        return _worst(self.rates)
+
+
+@dataclass(frozen=True)
+class ShownPoint:
+    """A pressure point as shown: renumbered ``rank``, the item, its reasons as phrases."""
+
+    rank: int
+    kind: str
+    where: str
+    item: ShownNode | ShownEdge
+    reasons: tuple[Phrase, ...]
+    highlighted: bool
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        item = self.item
+        return item.key if isinstance(item, ShownEdge) else (item.activity,)
+
+    def to_dict(self) -> dict[str, Any]:
+        """For ``--json``: shown values only; keys name what is not a count."""
+        item = self.item
+        out: dict[str, Any] = {
+            "rank": self.rank, "kind": self.kind, "where": self.where,
+            "highlighted": self.highlighted,
+            "reasons": [phrase_text(r) for r in self.reasons], "cases": item.cases,
+            "over_timescale_pct": item.over,
+        }
+        if isinstance(item, ShownEdge):
+            out.update(source=item.source, target=item.target, count=item.count,
+                       median_days=item.median_days, p90_days=item.p90_days,
+                       child_days=item.child_days, child_days_pct=item.days_share)
+        else:
+            out.update(activity=item.activity, events=item.events, waiting=item.waiting)
+        return out
+
+
+def _worst(rates: Iterable[ShownRate]) -> Shown | None:
+    """The largest shown share over a limit; ``c`` when every share is hidden."""
+    shown = [r.over for r in rates if not isinstance(r.over, str)]
+    if shown:
+        return max(shown)
+    symbols = [r.over for r in rates]
+    return SUPPRESSED if SUPPRESSED in symbols else (symbols[0] if symbols else None)
+
+
+def _rates(rates: Iterable[RuleRate], policy: Policy) -> tuple[ShownRate, ...]:
+    return tuple(ShownRate(r.rule, r.label, protect_share(r.late, r.decided, policy))
+                 for r in rates)
+
+
+@dataclass(frozen=True)
+class ProtectedMap:
+    """Every number of one (unsimplified) map as a shareable output may show it.
+
+    Build it with `ProtectedMap.of`. ``cases`` is the number of children, ``open`` the
+    children still in the system at the as-at date.
+    """
+
+    policy: Policy
+    level: Level
+    as_at: date
+    period: tuple[date, date] | None
+    filters: tuple[str, ...]
+    nodes: Mapping[str, ShownNode]
+    edges: Mapping[tuple[str, str], ShownEdge]
+    start: Mapping[str, Count]
+    end: Mapping[str, Count]
+    cases: Count
+    open: Count
+
+    @classmethod
+    def of(cls, result: MapResult, policy: Policy) -> ProtectedMap:
+        """Protect every count, duration and share of ``result`` (module docstring)."""
+        if result.hidden:
+            raise ValueError("protect the whole map, then draw a simplified one from it")
+        events, children = protect_graphs(
+            [_flow_graph(result, lambda n: n.events, lambda e: e.count),
+             _flow_graph(result, lambda n: n.cases, lambda e: e.cases)], policy)
+        nodes = {n.activity: _shown_node(n, events, children, policy) for n in result.nodes}
+        total_days = result.total_child_days
+        edges = {e.key: _shown_edge(e, events, children, total_days, policy)
+                 for e in result.edges}
+        terminal = {n.activity for n in result.nodes if n.terminal}
+        end = {a: (events.end[a] if a in terminal else events.edges[(a, OPEN)])
+               for a in result.end}
+        return cls(
+            policy=policy, level=result.level, as_at=result.as_at, period=result.period,
+            filters=tuple(coarsen_text(f, policy) for f in result.filters),
+            nodes=nodes, edges=edges, start=dict(events.start), end=end,
+            cases=events.cases if events.cases is not None else 0,
+            open=events.nodes.get(OPEN, 0),
+        )
+
+    def points(self, ranked: Sequence[PressurePoint],
+               highlighted: Iterable[PressurePoint] = ()) -> list[ShownPoint]:
+        """The ranked pressure points that can be shown, renumbered (module docstring).
+
+        ``highlighted`` are those the map marks (its top few), so a table can say which.
+        """
+        marked = {_point_key(p) for p in highlighted}
+        shown: list[ShownPoint] = []
+        for point in ranked:
+            item = (self.edges[point.item.key] if isinstance(point.item, Edge)
+                    else self.nodes[point.item.activity])
+            if item.hidden:
+                continue
+            reasons = self._reasons(point, item)
+            if reasons:
+                shown.append(ShownPoint(len(shown) + 1, point.kind, point.where, item, reasons,
+                                        _point_key(point) in marked))
+        return shown
+
+    def _reasons(self, point: PressurePoint, item: ShownNode | ShownEdge) -> tuple[Phrase, ...]:
+        """Why the point presses, in shown figures: its strongest reason (the one that gave
+        its score), then any other of at least `MIN_SCORE`, as `discover.rank_pressure` says
+        them. A point whose strongest reason is hidden is not shown at all: its other reasons
+        would present it for something it was not chosen for."""
+        raw = point.item
+        strongest = next((i for i, r in enumerate(raw.timescales)
+                          if r.breach_rate == point.score), None)
+        base = self._base_reason(item)
+        rules = [(None if isinstance(r.over, str) else float(r.over),
+                  None if isinstance(r.over, str) else
+                  (f"{shown_percent(r.over)} miss the timescale: {r.label}",))
+                 for r in item.rates]
+        first = base if strongest is None else rules[strongest]
+        if first[1] is None:
+            return ()
+        others = [base, *rules]
+        others.remove(first)
+        kept = sorted((p for p in others if p[1] is not None and p[0] is not None
+                       and p[0] >= 100 * MIN_SCORE), key=lambda p: -float(p[0] or 0))
+        return (first[1], *(said for _, said in kept if said is not None))
+
+    def _base_reason(self, item: ShownNode | ShownEdge) -> tuple[float | None, Phrase | None]:
+        """The share of all child-days (an edge) or of all waiting children (a stage), as
+        (shown percentage, phrase); (None, None) when it is hidden or nothing."""
+        if isinstance(item, ShownEdge):
+            if isinstance(item.days_share, str):
+                return None, None
+            return float(item.days_share), (
+                f"holds {shown_percent(item.days_share)} of all child-days",)
+        if item.waiting in (0, SUPPRESSED):
+            return None, None
+        share = protect_share(item.waiting, self.open, self.policy)
+        noun = "child" if item.waiting == 1 else "children"
+        return _pct_value(share), (
+            Figure(item.waiting), f" {noun} waiting ({shown_percent(share)} of all waiting)")
+
+    def without_hidden(self, result: MapResult) -> MapResult:
+        """``result`` (this map, or a simplified one) without what is shown as ``c``: the
+        map of the paths at least K children took, for a clearer picture. Stages left with
+        no line go too. Nothing left is ``c``, so no sum it draws can work one out."""
+        shown = {a for a in (n.activity for n in result.nodes) if not self.nodes[a].hidden}
+        edges = tuple(e for e in result.edges
+                      if {e.source, e.target} <= shown and not self.edges[e.key].hidden)
+        start = {a: n for a, n in result.start.items()
+                 if a in shown and self.start[a] != SUPPRESSED}
+        end = {a: n for a, n in result.end.items() if a in shown and self.end[a] != SUPPRESSED}
+        linked = {*start, *end, *(a for e in edges for a in e.key)}
+        kept = [n for n in result.nodes if n.activity in linked]
+        drawn = {e.key for e in edges} | {("start", a) for a in start} | {(a, "end") for a in end}
+        links = ({e.key for e in result.edges} | {("start", a) for a in result.start}
+                 | {(a, "end") for a in result.end})
+        gone = [n.activity for n in result.nodes if n.activity not in linked]
+        hidden = Hidden(activities=(*result.hidden.activities, *gone),
+                        paths=result.hidden.paths + len(links - drawn))
+        return replace(result, nodes=tuple(kept), edges=edges, start=start, end=end,
+                       hidden=hidden)
+
+    # --- dates
+
+    def day(self, value: date) -> str:
+        """An aggregate date as text: ``31 Mar 2025``, or ``Mar 2025`` at strict."""
+        return shown_date(value, self.policy)
+
+    def period_text(self) -> str:
+        """The data period, to the month: ``Apr 2017 to Mar 2025``."""
+        if self.period is None:
+            return "no events"
+        first, last = (f"{MONTHS[d.month - 1]} {d.year}" for d in self.period)
+        return first if first == last else f"{first} to {last}"
+
+    # --- machines
+
+    def to_dict(self) -> dict[str, Any]:
+        """``map --json`` in the SPEC's shape, with shown values (keys name what is not a
+        count: ``*_days``, ``*_pct``, ``limit``)."""
+        return {
+            "nodes": [{"activity": n.activity, "events": n.events, "cases": n.cases,
+                       "waiting": n.waiting, "over_timescale_pct": n.over}
+                      for n in self.nodes.values()],
+            "edges": [{"source": e.source, "target": e.target, "count": e.count,
+                       "cases": e.cases, "median_days": e.median_days,
+                       "p90_days": e.p90_days, "child_days": e.child_days,
+                       "child_days_pct": e.days_share,
+                       "over_timescale_pct": e.over}
+                      for e in self.edges.values()],
+            "start": dict(self.start),
+            "end": dict(self.end),
+            "as_at": coarsen_date(self.as_at, self.policy),
+            "level": self.level,
+            "filters": list(self.filters),
+            "cases": self.cases,
+            "disclosure": self.policy.level,
+            "disclosure_rules": RULES_VERSION,
+        }
+
+
+def _flow_graph(result: MapResult, node_value: Any, edge_value: Any) -> FlowGraph[int]:
+    """One measure of the map as the sums a reader can form (module docstring: `OPEN`)."""
+    terminal = {n.activity for n in result.nodes if n.terminal}
+    waiting = {a: n for a, n in result.end.items() if a not in terminal}
+    nodes = {n.activity: int(node_value(n)) for n in result.nodes}
+    edges = {e.key: int(edge_value(e)) for e in result.edges}
+    end = {a: n for a, n in result.end.items() if a in terminal}
+    if waiting:
+        nodes[OPEN] = sum(waiting.values())
+        edges.update({(a, OPEN): n for a, n in waiting.items()})
+        end[OPEN] = nodes[OPEN]
+    return FlowGraph(nodes, edges, dict(result.start), end, result.cases)
+
+
+def _shown_node(node: Node, events: FlowGraph[Count], children: FlowGraph[Count],
+                policy: Policy) -> ShownNode:
+    waiting = 0 if node.terminal else events.edges.get((node.activity, OPEN), 0)
+    return ShownNode(node.activity, events.nodes[node.activity],
+                     children.nodes[node.activity], waiting, _rates(node.timescales, policy))
+
+
+def _shown_edge(edge: Edge, events: FlowGraph[Count], children: FlowGraph[Count],
+                total_days: float, policy: Policy) -> ShownEdge:
+    """An edge as shown; its share of all child-days only where its child-days are shown."""
+    cases = children.edges[edge.key]
+    child_days = protect_duration(edge.child_days, cases, policy)
+    share: Shown = child_days if isinstance(child_days, str) else \
+        whole_percent(edge.child_days / total_days if total_days else 0.0)
+    return ShownEdge(
+        edge.source, edge.target, events.edges[edge.key], cases,
+        protect_duration(edge.median_days, cases, policy),
+        protect_duration(edge.p90_days, cases, policy),
+        child_days, share, _rates(edge.timescales, policy),
+    )
+
+
+def _point_key(point: PressurePoint) -> tuple[str, ...]:
+    item = point.item
+    return item.key if isinstance(item, Edge) else (item.activity,)
+
+
+# ---------------------------------------------------------------------------------------
+# Dates
+
+
+def shown_date(value: date, policy: Policy) -> str:
+    """An aggregate date as people read it: ``31 Mar 2025``, or ``Mar 2025`` at strict."""
+    month = f"{MONTHS[value.month - 1]} {value.year}"
+    return month if policy.date_granularity == "month" else f"{value.day} {month}"
+
+
+_ISO_DAY = re.compile(r"(?<![0-9])([0-9]{4}-[0-9]{2})-[0-9]{2}(?![0-9])")
+
+
+def coarsen_text(text: str, policy: Policy) -> str:
+    """A filter description with its ISO days cut to months at strict (SDC-8)."""
+    return _ISO_DAY.sub(r"\1", text) if policy.date_granularity == "month" else text
+
+
+# ---------------------------------------------------------------------------------------
+# The checker, for one run
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The independent checker (`disclosure.check_file`) with what one run must not show:
+    the input child ids, and every date but the as-at date and the dates the user asked for.
+    """
+
+    policy: Policy
+    forbidden_ids: frozenset[str]
+    allowed_dates: frozenset[date]
+
+    @classmethod
+    def for_log(cls, log: EventLog, policy: Policy, *dates: date | None) -> Guard:
+        """A guard for outputs of ``log``; ``dates`` are the ``--from``/``--to`` it was given."""
+        ids = frozenset(log.frame[CASE].astype(str).unique().tolist())
+        return cls(policy, ids, frozenset([log.as_at, *(d for d in dates if d is not None)]))
+
+    def file(self, path: Path, kind: Kind, *, final: Path | None = None) -> None:
+        """Check a written file (a temporary one, named as ``final`` in the error)."""
+        try:
+            check_file(path, self.policy, kind=kind, forbidden_ids=self.forbidden_ids,
+                       allowed_dates=self.allowed_dates)
+        except DisclosureError as exc:
+            raise DisclosureError(final or path, exc.findings) from None
+
+    def text(self, text: str, kind: Kind, *, where: str) -> None:
+        """Check text before it is printed or drawn into a format the checker cannot read."""
+        findings = check_text(text, self.policy, kind=kind, forbidden_ids=self.forbidden_ids,
+                              allowed_dates=self.allowed_dates)
+        if findings:
+            raise DisclosureError(where, findings)
