@@ -42,6 +42,7 @@ from markupsafe import Markup
 
 from . import __version__
 from .columns import ACTIVITY, CASE, TIMESTAMP
+from .compare import Comparison
 from .disclosure import (
     RULES_VERSION, SUPPRESSED, TOTAL, Count, Policy, Shown, legend, protect_count,
     protect_duration, protect_share, protect_table, protect_variants,
@@ -56,6 +57,10 @@ from .protected import (
     shown_days, shown_percent,
 )
 from .render.charts import Chart, Tick, percent_chart, volume_chart
+from .render.compare_table import COLUMNS as COMPARE_COLUMNS
+from .render.compare_table import caption as compare_caption
+from .render.compare_table import shift_rows
+from .render.delta import comparison_svg
 from .render.dot import RenderError, render, to_dot
 from .timescales import Period, PeriodCounts, stuck, timescale_trend
 from .variants import variants
@@ -90,17 +95,26 @@ def write_report(
     end: date | None = None,
     where: Sequence[Condition | str] = (),
     by: Period = "quarter",
+    comparison: Comparison | None = None,
 ) -> ReportResult:
     """Write the workshop report of ``log`` to ``path`` (module docstring).
 
     ``start``/``end``/``where`` focus it as every analysis command does (whole journeys);
     the charts cover ``start`` to ``end``, or the twelve months to the as-at date. ``by``
-    groups timescale performance by month or quarter. Raises `disclosure.DisclosureError`
-    (and writes nothing) when the checker finds something the level forbids.
+    groups timescale performance by month or quarter. ``comparison`` (from
+    `compare.compare`) adds the before/after or cohort section. Raises
+    `disclosure.DisclosureError` (and writes nothing) when the checker finds something the
+    level forbids.
     """
     policy = Policy.from_name(disclosure)
+    if comparison is not None and policy.shareable:
+        # its rates, changes and tooltips are not yet drawn from protected counts
+        raise UsageError("the comparison section is for internal reports only: "
+                         "add --disclosure none (and do not share the file)")
     guard = Guard.for_log(log, policy, start, end)
     context = report_context(log, policy, start=start, end=end, where=where, by=by)
+    context["comparison"] = _comparison_view(comparison) if comparison is not None else None
+    context["sections"]["comparison"] = comparison is not None
     page = _environment().get_template("report.html.j2").render(**context)
     with atomic_path(path, mode=None) as tmp:  # shareable: the umask's permissions
         tmp.write_text(page, encoding="utf-8")
@@ -157,6 +171,26 @@ def report_context(
         "timescales": bool(trends), "volumes": True, "data quality": True,
     }
     return context
+
+
+@dataclass(frozen=True)
+class ComparisonView:
+    heading: str
+    caption: str
+    svg: Markup
+    columns: dict[str, str]
+    rows: list[dict[str, str]]
+
+
+def _comparison_view(comparison: Comparison) -> ComparisonView:
+    """The delta map and the table of the largest shifts (internal reports only)."""
+    return ComparisonView(
+        heading=comparison.heading,
+        caption=compare_caption(comparison),
+        svg=inline_svg(comparison_svg(comparison), prefix="compare"),
+        columns=COMPARE_COLUMNS,
+        rows=shift_rows(comparison, top=10),
+    )
 
 
 @dataclass(frozen=True)

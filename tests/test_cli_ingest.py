@@ -224,7 +224,7 @@ def test_real_subprocess(tmp_path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"")
     done = subprocess.run(
-        [sys.executable, "-m", "cscmining", "ingest", str(bad), "-o", str(out)],
+        [sys.executable, "-m", "cscmining", "ingest", str(bad), "-o", str(out), "--force"],
         capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr

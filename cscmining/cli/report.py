@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..compare import compare
 from ..disclosure import Level
 from ..errors import UsageError
 from ..focus import parse_where
@@ -34,11 +35,18 @@ from .options import DATE, source_options
               help="Only children with this case or event attribute value (as for map).")
 @click.option("--by", type=click.Choice(["month", "quarter"]), default="quarter",
               show_default=True, help="Timescale performance by month or by quarter.")
+@click.option("--split-date", type=DATE, default=None,
+              help="Add a comparison section: before vs after this date (internal reports).")
+@click.option("--cohort", "cohort", multiple=True, metavar="KEY=VALUE",
+              help="Add a comparison section: these children ...")
+@click.option("--vs", "vs", multiple=True, metavar="KEY=VALUE",
+              help="... against these (e.g. --cohort team=North --vs team=South).")
 @click.pass_obj
 def report(
     app: AppContext, inputs: tuple[Path, ...], as_at: date | None, logmaps: tuple[Path, ...],
     encoding: str | None, keep_going: bool, output: Path, disclosure: Level,
     start: date | None, end: date | None, where: tuple[str, ...], by: Period,
+    split_date: date | None, cohort: tuple[str, ...], vs: tuple[str, ...],
 ) -> None:
     """Write the workshop report: maps, pressure points, journeys, timescales, volumes.
 
@@ -51,6 +59,8 @@ def report(
       cscmining report out/log.parquet -o reports/year.html
       cscmining report returns/ -o reports/north.html --where team=North --by month
       cscmining report out/log.parquet -o share/year.html --disclosure strict
+      cscmining report out/log.parquet -o internal/change.html --disclosure none \\
+          --split-date 2024-10-01
     """
     if output.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"{output}: a report is written as .html")
@@ -58,7 +68,15 @@ def report(
     log = load(list(inputs), as_at=as_at, logmaps=list(logmaps), encoding=encoding,
                keep_going=keep_going, progress=app.note)
     app.note("writing the report")
+    comparing = split_date is not None or bool(cohort) or bool(vs)
+    if comparing and disclosure != "none":  # say so before the long work, not after it
+        raise UsageError("the comparison section is for internal reports only: "
+                         "add --disclosure none (and do not share the file)")
+    comparison = None
+    if comparing:
+        comparison = compare(log, split_date=split_date, where=[*conditions, *cohort],
+                             vs=[*conditions, *vs] if vs else (), start=start, end=end)
     result = write_report(log, output, disclosure=disclosure, start=start, end=end,
-                          where=conditions, by=by)
+                          where=conditions, by=by, comparison=comparison)
     app.note(f"wrote {output} ({result.window}; disclosure {result.policy.level}; "
              f"{len(result.sections)} sections; checked)")
