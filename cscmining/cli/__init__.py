@@ -32,7 +32,7 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 
 
 #: modules whose import registers their commands on `cli`
-COMMAND_MODULES = ("ingest", "map", "analyse", "samples", "demo")
+COMMAND_MODULES = ("ingest", "map", "analyse", "samples", "demo", "privacy", "compare", "report")
 
 
 def _register() -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import date
 from pathlib import Path
 
 import click
 
+from ..errors import UsageError
+from ..outputs import check_output
 from ..samples import write_samples
 from . import cli
 from .context import AppContext
@@ -19,8 +23,9 @@ from .options import DATE
     "--output",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write into (created if missing; files of the same names are replaced).",
+    help="Folder to write into (created if missing).",
 )
+@click.option("--force", is_flag=True, help="Replace sample files already in the folder.")
 @click.option(
     "--children",
     default=600,
@@ -43,7 +48,9 @@ from .options import DATE
     help="The returns' reference date (end of the collection year).",
 )
 @click.pass_obj
-def samples(app: AppContext, output: Path, children: int, seed: int, reference_date: date) -> None:
+def samples(
+    app: AppContext, output: Path, force: bool, children: int, seed: int, reference_date: date,
+) -> None:
     """Write synthetic CIN census, SSDA903 and Annex A files for one made-up LA.
 
     Every child, date and code is invented; the files use the real formats, field names and
@@ -54,5 +61,28 @@ def samples(app: AppContext, output: Path, children: int, seed: int, reference_d
     \b
         cscmining samples -o samples
     """
-    for path in write_samples(output, children=children, seed=seed, reference_date=reference_date):
+    written = _write_into(output, force, children=children, seed=seed,
+                          reference_date=reference_date)
+    for path in written:
         app.note(f"wrote {path}")
+
+
+def _write_into(output: Path, force: bool, **options: object) -> list[Path]:
+    """Write the samples into a hidden folder inside ``output``, then move each file into
+    place with an atomic rename: a killed run leaves no half-written file under a final name,
+    and files already there are kept unless ``force``."""
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        staging = tempfile.TemporaryDirectory(prefix=".samples-", dir=output)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise UsageError(f"{output}: cannot write here ({reason})") from None
+    with staging as folder:
+        written = write_samples(Path(folder), **options)  # type: ignore[arg-type]
+        targets = [output / path.relative_to(folder) for path in written]
+        for target in targets:
+            check_output(target, force=force)
+        for path, target in zip(written, targets):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+    return targets

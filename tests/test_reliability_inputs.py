@@ -1,0 +1,410 @@
+"""The reading cases of research/reliability.md §3.1–§3.5 and §3.9 that
+`test_reading_cases.py` does not already cover (see tests/CATALOGUE.md for the map).
+
+Cases whose expected behaviour is not built yet are strict xfails with the reason: they turn
+into failures (and must lose their mark) the day the behaviour lands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from pandas.errors import OutOfBoundsDatetime
+
+from cscmining.codes import NORMALISERS
+from cscmining.columns import ACTIVITY
+from cscmining.discover import process_map
+from cscmining.errors import CscMiningError, InputFilesError, UsageError
+from cscmining.variants import variants
+from reading_support import FIXTURES, acc, account, build_xlsx, events, ingest, write_csv
+
+EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
+HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
+L3 = "Child Unique ID,Gender,Date of referral,Referral Source,Allocated Team"
+
+
+def episode(child: str, decom: str, dec: str = "", rec: str = "", rne: str = "S", place: str = "U4") -> str:
+    return f"{child},{decom},{rne},V2,N1,{place},PR1,{dec},{rec},,,,"
+
+
+def file_error(*paths: Path, **options) -> tuple[str, str]:
+    with pytest.raises(InputFilesError) as info:
+        ingest(*paths, **options)
+    (error,) = info.value.errors
+    return error.code, str(error)
+
+
+# --- §3.1 encodings -----------------------------------------------------------------------
+
+
+def test_enc_04_utf16_big_endian_and_without_bom(tmp_path: Path) -> None:
+    """UTF-16 with a BOM (either byte order) is read; without one it is refused, never read
+    as garbage columns."""
+    text = f"{EP}\r\n{episode('16', '01/04/2023')}\r\n"
+    big = tmp_path / "be.csv"
+    big.write_bytes(b"\xfe\xff" + text.encode("utf-16-be"))
+    assert events(ingest(big)[0]) == [("16", "Looked after start", "2023-04-01")]
+    bare = tmp_path / "le.csv"
+    bare.write_bytes(text.encode("utf-16-le"))
+    assert file_error(bare)[0] in ("UNKNOWN_TABLE", "ENCODING")
+
+
+def test_enc_05_mojibake_is_read_as_it_is(tmp_path: Path) -> None:
+    """A UTF-8 file that already holds "Â£" and "â€™" is valid UTF-8: read, nothing guessed."""
+    path = write_csv(tmp_path / "l3.csv", [L3, "W1,F,02/02/2024,g) Police,Team Â£ Oâ€™Brien"])
+    log, _ = ingest(path)
+    assert log.frame["team"].tolist() == ["Team Â£ Oâ€™Brien"]
+
+
+@pytest.mark.xfail(strict=True, reason="MOJIBAKE_SUSPECTED is not implemented: the readers "
+                   "(cscmining/sources/tabular.py) do not look for UTF-8-read-as-cp1252 patterns")
+def test_enc_05_mojibake_is_warned_about(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "l3.csv", [L3, "W1,F,02/02/2024,g) Police,Team Â£ Oâ€™Brien"])
+    _, read = ingest(path)
+    assert any("MOJIBAKE_SUSPECTED" in note for note in read.notes)
+
+
+def test_enc_06_invalid_bytes_in_the_header_and_in_a_named_encoding(tmp_path: Path) -> None:
+    header = tmp_path / "h.csv"
+    header.write_bytes(b"CHILD,DEC\xc3OM,RNE\r\n1,01/04/2023,S\r\n")
+    code, message = file_error(header)
+    assert code == "ENCODING" and "at byte offset 9" in message
+    undefined = tmp_path / "u.csv"  # 0x81 has no character in cp1252
+    undefined.write_bytes(f"{L3}\r\nW1,F,02/02/2024,g) Police,Te\x81am\r\n".encode("latin-1"))
+    code, message = file_error(undefined, encoding="cp1252")
+    assert code == "ENCODING" and "not valid cp1252 text" in message
+    code, message = file_error(undefined, encoding="no-such-codec")
+    assert code == "ENCODING" and "unknown encoding name" in message
+
+
+# --- §3.1 structure ------------------------------------------------------------------------
+
+
+def test_str_07_the_same_return_as_csv_and_as_xml_is_one_set_of_events(tmp_path: Path) -> None:
+    """SPEC §1: ingest takes any mix, so MIXED_FORMATS does not apply: a 903 CSV set and the
+    same return as XML are exact duplicates of each other, counted as such."""
+    csv_log, _ = ingest(FIXTURES / "ssda903_csv")
+    both, _ = ingest(FIXTURES / "ssda903_csv", FIXTURES / "ssda903.xml")
+    assert events(both) == events(csv_log)
+    assert sum(a.duplicate for a in both.accounts) > 0
+    for a in both.accounts:
+        a.check()
+
+
+def test_str_11_a_folder_is_read_file_by_file(tmp_path: Path) -> None:
+    """SPEC §2.2: ingest takes folders: their data files are read, hidden ones are not."""
+    (tmp_path / "returns" / ".old").mkdir(parents=True)
+    write_csv(tmp_path / "returns" / "e.csv", [EP, episode("1", "01/04/2023")])
+    write_csv(tmp_path / "returns" / ".old" / "e.csv", [EP, episode("2", "01/04/2023")])
+    (tmp_path / "returns" / "notes.docx").write_bytes(b"PK\x03\x04junk")
+    log, _ = ingest(tmp_path / "returns")
+    assert events(log) == [("1", "Looked after start", "2023-04-01")]
+
+
+@pytest.mark.skipif(os.name != "posix" or not Path("/dev/zero").exists(), reason="POSIX devices")
+def test_str_11_devices_and_pipes_are_not_read(tmp_path: Path) -> None:
+    """A symlink to /dev/zero or a named pipe would never end: refused at once, never opened."""
+    zero = tmp_path / "zero.csv"
+    zero.symlink_to("/dev/zero")
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    for path in (zero, pipe):
+        start = time.monotonic()
+        with pytest.raises(UsageError, match="not a regular file or folder"):
+            ingest(path)
+        assert time.monotonic() - start < 5
+    # inside a folder they are passed over, and the real files read
+    write_csv(tmp_path / "e.csv", [EP, episode("1", "01/04/2023")])
+    log, _ = ingest(tmp_path)
+    assert events(log) == [("1", "Looked after start", "2023-04-01")]
+
+
+def test_str_11_a_url_is_refused_with_no_network_attempt(monkeypatch) -> None:
+    attempts = []
+    monkeypatch.setattr(socket.socket, "connect", lambda *a: attempts.append(a))
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: attempts.append(a))
+    for url in ("https://example.org/cin.xml", Path("http://intranet/903.csv")):
+        with pytest.raises(UsageError, match="only local files and folders"):
+            ingest(url)
+    assert attempts == []
+
+
+# --- §3.2 identifiers -------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the SSDA903 header table has no supersede rule (logmaps/ssda903.yaml: no supersede_key "
+    "for header), and case attributes take the first row (eventlog.attach_case_attributes): "
+    "a child's sex from last year's header wins over this year's; no DUPLICATE_SUPERSEDED"))
+def test_id_06_the_latest_header_record_wins(tmp_path: Path) -> None:
+    for year, sex in (("2023", "1"), ("2024", "2")):
+        (tmp_path / year).mkdir()
+        write_csv(tmp_path / year / "header.csv", [HEADER, f"7,{sex},01/05/2012,WBRI,,,"])
+    write_csv(tmp_path / "2024" / "episodes.csv", [EP, episode("7", "01/04/2023")])
+    log, _ = ingest(tmp_path / "2023", tmp_path / "2024")
+    assert log.frame["case:sex"].tolist() == ["Female"]
+    earlier = next(a for a in log.accounts if a.table == "header" and "2023" in a.path)
+    assert earlier.rejected.get("SUPERSEDED", 0) + earlier.duplicate == 1
+
+
+# --- §3.3 dates ------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, raises=OutOfBoundsDatetime, reason=(
+    "dates outside pandas' nanosecond range (before 1677-09-22, after 2262-04-11) crash the "
+    "date parser with pandas.errors.OutOfBoundsDatetime (cscmining/dates.py _parse_distinct / "
+    "_parse_cells assign them into a datetime64[ns] Series): a CSV with the common open-ended "
+    "placeholder 31/12/9999 or a typo like 01/04/1023, or an xlsx date cell 9999-12-31, stops "
+    "ingest with 'internal error'; they should be DATE_OUT_OF_RANGE (or DATE_FUTURE)"))
+@pytest.mark.parametrize("dec", ["31/12/9999", "01/04/2263", "01/04/1023"])
+def test_dates_beyond_2262(tmp_path: Path, dec: str) -> None:
+    path = write_csv(tmp_path / "e.csv", [EP, episode("1", "01/04/2023", dec, "E11")])
+    try:
+        log, _ = ingest(path, as_at=dt.date(2024, 3, 31))
+    except CscMiningError:  # refusing the file is fine; crashing is not
+        return
+    assert events(log) == [("1", "Looked after start", "2023-04-01")]
+    (acct,) = log.accounts
+    assert acct.used == 1 and set(acct.flags) & {"DATE_OUT_OF_RANGE", "DATE_FUTURE", "DATE_INVALID"}
+
+
+@pytest.mark.xfail(strict=True, raises=OutOfBoundsDatetime, reason=(
+    "an xlsx date cell after 2262-04-11 (e.g. 9999-12-31, an 'open' placeholder) crashes "
+    "cscmining/dates.py _parse_cells with pandas.errors.OutOfBoundsDatetime"))
+def test_dates_beyond_2262_in_a_workbook(tmp_path: Path) -> None:
+    path = build_xlsx(tmp_path / "l3.xlsx", {"L3": [["Child Unique ID", "Date of referral"],
+                                                  ["A", dt.datetime(9999, 12, 31)], ["B", dt.datetime(2024, 1, 2)]]})
+    try:
+        log, _ = ingest(path, as_at=dt.date(2024, 3, 31))
+    except CscMiningError:
+        return
+    assert events(log) == [("B", "Referral", "2024-01-02")]
+
+
+@pytest.mark.xfail(strict=True, reason="DATE_BEFORE_DOB is not implemented: an event before the "
+                   "child's date of birth is kept (cscmining/sources/engine.py)")
+def test_dt_08_event_before_birth(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "l3.csv", ["Child Unique ID,Date of Birth,Date of referral",
+                                           "B1,01/05/2020,02/02/2019", "B2,01/05/2020,02/02/2021"])
+    log, _ = ingest(path)
+    assert events(log) == [("B2", "Referral", "2021-02-02")]
+    assert account(log, "list_3")["reasons"] == {"DATE_BEFORE_DOB": 1}
+
+
+def test_dt_10_clock_change_times_stay_on_their_day(tmp_path: Path) -> None:
+    """Times are not part of these returns: 01:30 on the night the clocks change (a time that
+    does not exist, or exists twice, in Europe/London) is that day, no shift either way."""
+    path = write_csv(tmp_path / "e.csv", [EP, episode("1", "28/03/2021 01:30"), episode("2", "31/10/2021 01:30:00")])
+    xlsx = build_xlsx(tmp_path / "l3.xlsx", {"L3": [["Child Unique ID", "Date of referral"],
+                                                  ["3", dt.datetime(2021, 3, 28, 1, 30)],
+                                                  ["4", dt.datetime(2021, 10, 31, 1, 30)]]})
+    log, _ = ingest(path, xlsx)
+    assert events(log) == [("1", "Looked after start", "2021-03-28"), ("2", "Looked after start", "2021-10-31"),
+                           ("3", "Referral", "2021-03-28"), ("4", "Referral", "2021-10-31")]
+    assert log.frame["time:timestamp"].dt.tz is None
+
+
+# --- §3.4 episodes -----------------------------------------------------------------------------
+
+OVERLAPPING = [EP, episode("1", "01/04/2023", "01/07/2023", "E13"), episode("1", "01/06/2023", rne="P")]
+
+
+def test_ep_02_overlapping_episodes_are_both_kept(tmp_path: Path) -> None:
+    log, _ = ingest(write_csv(tmp_path / "e.csv", OVERLAPPING))
+    assert events(log) == [("1", "Looked after start", "2023-04-01"), ("1", "Placement change", "2023-06-01"),
+                           ("1", "Left care: returned home", "2023-07-01")]
+    assert account(log, "episodes")["used"] == 2
+
+
+@pytest.mark.xfail(strict=True, reason="OVERLAP is not flagged: cscmining/sources/engine.py has no "
+                   "check that an episode starts before the previous one ends (903 rule 501)")
+def test_ep_02_overlapping_episodes_are_flagged(tmp_path: Path) -> None:
+    log, _ = ingest(write_csv(tmp_path / "e.csv", OVERLAPPING))
+    assert account(log, "episodes")["flags"] == {"OVERLAP": 1}
+
+
+def _two_open_plans(tmp_path: Path) -> Path:
+    text = (FIXTURES / "cin_small.xml").read_text()
+    second = "<ChildProtectionPlans><CPPstartDate>2024-05-01</CPPstartDate></ChildProtectionPlans>"
+    path = tmp_path / "cin.xml"
+    path.write_text(text.replace("</ChildProtectionPlans>", "</ChildProtectionPlans>" + second, 1))
+    return path
+
+
+def test_ep_03_two_open_cp_plans_are_both_kept(tmp_path: Path) -> None:
+    log, _ = ingest(_two_open_plans(tmp_path))
+    starts = [e for e in events(log) if e[1] == "CP plan start"]
+    assert starts == [("C001", "CP plan start", "2024-04-20"), ("C001", "CP plan start", "2024-05-01")]
+
+
+@pytest.mark.xfail(strict=True, reason="MULTIPLE_OPEN is not flagged: no check for more than one "
+                   "open CP plan per child (CIN 8935) in cscmining/sources/engine.py")
+def test_ep_03_two_open_cp_plans_are_flagged(tmp_path: Path) -> None:
+    log, _ = ingest(_two_open_plans(tmp_path))
+    assert account(log, "childprotectionplans")["flags"].get("MULTIPLE_OPEN") == 1
+
+
+@pytest.mark.xfail(strict=True, reason="DEC_REC_MISMATCH is not flagged (903 rule 148): a DEC "
+                   "without REC becomes 'Left care: other' and a REC without DEC is ignored, silently")
+def test_ep_07_dec_and_rec_must_come_together(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "e.csv", [EP, episode("1", "01/04/2023", "01/06/2023", ""),
+                                          episode("2", "01/04/2023", "", "E11")])
+    log, _ = ingest(path)
+    assert account(log, "episodes")["flags"] == {"DEC_REC_MISMATCH": 2}
+
+
+def test_ep_10_zero_duration_steps_are_kept(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "l4.csv", [
+        "Child Unique ID,Continuous Assessment Start Date,Continuous Assessment Date of Authorisation",
+        "Z1,10/01/2024,10/01/2024"])
+    log, _ = ingest(path)
+    assert events(log) == [("Z1", "Assessment start", "2024-01-10"), ("Z1", "Assessment authorised", "2024-01-10")]
+    assert account(log, "list_4") == acc(1, 1, events=2)
+
+
+@pytest.mark.xfail(strict=True, reason="zero-duration steps are not flagged (daqapo's "
+                   "detect_time_anomalies; ZERO_DURATION): cscmining/sources/engine.py has no such flag")
+def test_ep_10_zero_duration_steps_are_flagged(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "l4.csv", [
+        "Child Unique ID,Continuous Assessment Start Date,Continuous Assessment Date of Authorisation",
+        "Z1,10/01/2024,10/01/2024"])
+    log, _ = ingest(path)
+    assert account(log, "list_4")["flags"] == {"ZERO_DURATION": 1}
+
+
+# --- §3.5 codes --------------------------------------------------------------------------------
+
+
+def test_cd_01_sex_spellings_map_to_one_value() -> None:
+    import pandas as pd
+
+    cells = pd.Series(["b) Female", "F", "female ", "FEMALE", "2", "a) Male", "m", "1", "Boy", "x", None])
+    assert NORMALISERS["sex"](cells.str.strip()).tolist() == [
+        "Female"] * 5 + ["Male"] * 4 + ["Unknown", None]
+
+
+def test_cd_02_boolean_spellings_map_to_one_value() -> None:
+    import pandas as pd
+
+    cells = pd.Series(["True", "TRUE", "1", "1.0", "yes", "false", "0", "0.0", "N", "maybe", None])
+    values = NORMALISERS["bool"](cells)
+    assert values[:9].tolist() == ["true"] * 5 + ["false"] * 4
+    assert values[9:].isna().all()
+
+
+def test_cd_03_unknown_codes_and_free_text_never_become_activities(tmp_path: Path) -> None:
+    """A REC of Q9 or free text is the outcome `other` (SPEC §2.1); free text in any code column
+    is never an activity, a map node or a variant step."""
+    free = "see notes Mrs Zebedee"
+    path = write_csv(tmp_path / "e.csv", [
+        EP,
+        episode("1", "01/04/2023", "01/06/2023", "Q9"),
+        f"2,01/04/2023,{free},V2,N1,{free},PR1,01/06/2023,{free},{free},,,",
+        episode("3", "01/04/2023", "01/06/2023", "E11", place=free),
+    ])
+    l3 = write_csv(tmp_path / "l3.csv", [L3, f"4,F,02/02/2024,{free},{free}"])
+    log, _ = ingest(path, l3)
+    assert set(log.frame[ACTIVITY]) <= set(log.vocabulary.order)
+    assert ("1", "Left care: other", "2023-06-01") in events(log)
+    assert ("2", "Left care: other", "2023-06-01") in events(log)
+    shown = str(process_map(log).to_dict()) + str(process_map(log, level="summary").to_dict())
+    shown += str(variants(log).to_dict())
+    assert "Zebedee" not in shown and "Q9" not in shown
+
+
+# --- §3.9 XML and workbooks that attack the reader -------------------------------------------
+
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE Message [<!ENTITY lol "lol">'
+    + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+    + "]><Message><Children><Child><ChildIdentifiers><LAchildID>&lol9;</LAchildID></ChildIdentifiers>"
+    "</Child></Children></Message>"
+)
+QUADRATIC = ('<?xml version="1.0"?><!DOCTYPE Message [<!ENTITY a "' + "x" * 50_000 + '">]><Message>'
+             + "&a;" * 50_000 + "</Message>")
+EXTERNAL = ('<?xml version="1.0"?><!DOCTYPE Message [<!ENTITY e SYSTEM "http://example.org/x">]>'
+            "<Message>&e;</Message>")
+PARAMETER = ('<?xml version="1.0"?><!DOCTYPE Message [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]>'
+             "<Message/>")
+
+
+@pytest.mark.parametrize("text", [BILLION_LAUGHS, QUADRATIC, EXTERNAL, PARAMETER],
+                         ids=["billion-laughs", "quadratic-blowup", "external-entity", "parameter-entity"])
+def test_sec_06_xml_entities_are_refused_in_bounded_time(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "cin.xml"
+    path.write_text(text)
+    start = time.monotonic()
+    assert file_error(path)[0] == "XML_FORBIDDEN"
+    assert time.monotonic() - start < 5
+
+
+def test_sec_06_an_xml_declaring_another_encoding_than_it_has_is_broken(tmp_path: Path) -> None:
+    path = tmp_path / "cin.xml"
+    path.write_bytes(b'<?xml version="1.0" encoding="utf-16"?><Message/>')
+    assert file_error(path)[0] == "BROKEN_XML"
+
+
+@pytest.mark.xfail(strict=True, raises=LookupError, reason=(
+    "an XML declaration naming an encoding Python does not know (encoding=\"foo\") makes "
+    "defusedxml/expat raise LookupError, which cscmining/sources/xml.py root_tag/_stream do not "
+    "catch: ingest stops with 'internal error (LookupError)' instead of a file error"))
+def test_xml_declaring_an_unknown_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "cin.xml"
+    path.write_bytes(b'<?xml version="1.0" encoding="x-no-such"?><Message/>')
+    assert file_error(path)[0] in ("BROKEN_XML", "ENCODING")
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_sec_07_an_xlsx_zip_bomb_is_refused_before_it_is_inflated(tmp_path: Path) -> None:
+    workbook = build_xlsx(tmp_path / "ok.xlsx", {"L3": [["Child Unique ID", "Date of referral"], ["1", "02/02/2024"]]})
+    with zipfile.ZipFile(workbook) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["xl/worksheets/sheet2.xml"] = b"<" + b"0" * 20_000_000  # 20 MB packing to ~20 kB
+    bomb = _zip(tmp_path / "bomb.xlsx", members)
+    assert bomb.stat().st_size < 200_000
+    start = time.monotonic()
+    code, message = file_error(bomb)
+    assert code == "XLSX_UNSAFE" and "zip bomb" in message
+    assert time.monotonic() - start < 5
+
+
+def test_sec_07_a_workbook_with_macros_is_refused(tmp_path: Path) -> None:
+    workbook = build_xlsx(tmp_path / "ok.xlsx", {"L3": [["Child Unique ID", "Date of referral"], ["1", "02/02/2024"]]})
+    with zipfile.ZipFile(workbook) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["xl/vbaProject.bin"] = b"\xd0\xcf\x11\xe0 macro"
+    code, message = file_error(_zip(tmp_path / "book.xlsm", members))
+    assert code == "XLSX_UNSAFE" and "macros" in message
+
+
+def test_sec_07_external_links_are_not_followed(tmp_path: Path, monkeypatch) -> None:
+    attempts = []
+    monkeypatch.setattr(socket.socket, "connect", lambda *a: attempts.append(a))
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: attempts.append(a))
+    workbook = build_xlsx(tmp_path / "ok.xlsx", {"L3": [["Child Unique ID", "Date of referral"], ["1", "02/02/2024"]]})
+    with zipfile.ZipFile(workbook) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["xl/externalLinks/externalLink1.xml"] = (
+        b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<externalBook r:id="rId1" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"/>'
+        b"</externalLink>")
+    members["xl/externalLinks/_rels/externalLink1.xml.rels"] = (
+        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLinkPath" '
+        b'Target="http://example.org/other.xlsx" TargetMode="External"/></Relationships>')
+    log, _ = ingest(_zip(tmp_path / "linked.xlsx", members))
+    assert events(log) == [("1", "Referral", "2024-02-02")]
+    assert attempts == []
