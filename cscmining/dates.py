@@ -133,16 +133,43 @@ def _parse_cells(
     cells: pd.Series, values: pd.Series, problem: pd.Series, from_serial: pd.Series,
     serial_offset: pd.Series | None,
 ) -> None:
-    """Real date cells and numeric serials from spreadsheets."""
+    """Real date cells and numeric serials from spreadsheets.
+
+    Each cell is judged on its own in Python (its type decides), but the results are written
+    back in one assignment per kind: a pandas assignment per cell costs far more than the
+    judging.
+    """
+    stamp_at: list[object] = []
+    stamps: list[object] = []
+    serial_at: list[object] = []
+    days: list[int] = []
+    bad_at: list[object] = []
     for idx, cell in cells.items():
         if isinstance(cell, (dt.datetime, dt.date, pd.Timestamp)):
-            values[idx] = pd.Timestamp(cell).normalize()
+            stamp_at.append(idx)
+            stamps.append(cell)
         elif isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
             serial = cell + (int(serial_offset[idx]) if serial_offset is not None else 0)
             if float(serial).is_integer() and _SERIAL_MIN <= serial <= _SERIAL_MAX:
-                values[idx] = _EXCEL_EPOCH + pd.Timedelta(days=int(serial))
-                from_serial[idx] = True
+                serial_at.append(idx)
+                days.append(int(serial))
             else:
-                problem[idx] = DATE_FORMAT
+                bad_at.append(idx)
         else:
-            problem[idx] = DATE_FORMAT
+            bad_at.append(idx)
+    if stamp_at:
+        values.loc[stamp_at] = _midnights(stamps)
+    if serial_at:
+        values.loc[serial_at] = (_EXCEL_EPOCH + pd.to_timedelta(np.array(days, dtype=np.int64), unit="D")).to_numpy()
+        from_serial.loc[serial_at] = True
+    if bad_at:
+        problem.loc[bad_at] = DATE_FORMAT
+
+
+def _midnights(stamps: list[object]) -> np.ndarray:
+    """Date and datetime cells as datetime64[ns] at midnight (``Timestamp(c).normalize()``
+    of each), converted together."""
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(pd.Index(stamps, dtype=object))).normalize().as_unit("ns").to_numpy()
+    except (TypeError, ValueError, OverflowError):  # mixed time zones and the like: one by one
+        return np.array([pd.Timestamp(c).normalize().as_unit("ns").to_datetime64() for c in stamps])

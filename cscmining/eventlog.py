@@ -41,6 +41,8 @@ class EventLog:
     same_day_ties: int = 0
     merged: int = 0
     pseudonymised: bool = False
+    #: `pseudonym.fingerprint` of the key the ids were pseudonymised with (None: raw ids)
+    key_fingerprint: str | None = None
 
     @property
     def events(self) -> int:
@@ -69,6 +71,7 @@ class EventLog:
             same_day_ties=count_same_day_ties(frame),
             merged=self.merged,
             pseudonymised=self.pseudonymised,
+            key_fingerprint=self.key_fingerprint,
         )
 
     def as_of(self, as_at: date) -> EventLog:
@@ -88,6 +91,7 @@ class EventLog:
             "same_day_ties": self.same_day_ties,
             "merged": self.merged,
             "pseudonymised": self.pseudonymised,
+            "key_fingerprint": self.key_fingerprint,
             "inputs": self.inputs,
             "accounts": [a.to_dict() for a in self.accounts],
             "activities": [a.model_dump() for a in self.vocabulary.activities],
@@ -101,9 +105,28 @@ def count_same_day_ties(frame: pd.DataFrame) -> int:
     """
     if len(frame) < 2:
         return 0
-    case = frame[CASE].to_numpy()
+    same_case = _same_as_previous(frame[CASE])
     ts = frame[TIMESTAMP].to_numpy()
-    return int(np.count_nonzero((case[1:] == case[:-1]) & (ts[1:] == ts[:-1])))
+    return int(np.count_nonzero(same_case & (ts[1:] == ts[:-1])))
+
+
+def _same_as_previous(values: pd.Series) -> np.ndarray:
+    """Per position from the second on: equal to the value before it (missing never equal).
+
+    Compares categorical codes or Arrow strings directly: turning a million Arrow strings
+    into Python objects only to compare neighbours would cost more than the comparison.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        return (codes[1:] == codes[:-1]) & (codes[1:] >= 0)
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        import pyarrow.compute as pc
+
+        array = values.array.__arrow_array__()
+        equal = pc.equal(array[1:], array[:-1])
+        return pc.fill_null(equal, False).to_numpy(zero_copy_only=False)
+    array = values.to_numpy()
+    return np.asarray(array[1:] == array[:-1], dtype=bool) & pd.notna(array[1:])
 
 
 def sort_events(frame: pd.DataFrame) -> pd.DataFrame:
@@ -122,24 +145,152 @@ def _sort_order(frame: pd.DataFrame, key: list[str], first: list[str]) -> np.nda
     tie on ``key`` are ordered by ``first``, then their attribute values as text, then file
     and row. Only tied rows are looked at twice, so this costs little on a large log where
     ties within one table are rare; the caller takes the rows once.
+
+    Each column is reduced to integer ranks that order as ``sort_values`` orders it (text
+    by code point, missing last; a categorical by its values, not its codes) and the ranks
+    are packed into one integer per row when they fit in 63 bits, so a million events sort
+    in one pass over integers, never over strings.
     """
     tail = [c for c in (FILE, ROW) if c in frame.columns]
-    keys = frame[[*key, *tail]].reset_index(drop=True)
-    order = keys.sort_values([*key, *tail], kind="stable").index.to_numpy().copy()
-    tied = keys.duplicated(key, keep=False).to_numpy()[order]
+    ranks = {c: _rank(frame[c]) for c in dict.fromkeys([*key, *first, *tail])}
+    order, packed = _lexsort([ranks[c] for c in [*key, *tail]], len(frame))
+    if len(order) < 2:
+        return order
+    if packed is not None:  # the key's part of the packed integers, in sorted order
+        key_part = packed[order] >> sum(_width(ranks[c][1]) for c in tail)
+        same = key_part[1:] == key_part[:-1]
+    else:
+        same = np.ones(len(order) - 1, dtype=bool)
+        for c in key:
+            in_order = ranks[c][0][order]
+            same &= in_order[1:] == in_order[:-1]
+    tied = np.zeros(len(order), dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
     if not tied.any():
         return order
-    positions = np.flatnonzero(tied)
-    sub = frame.iloc[order[positions]].reset_index(drop=True)
-    attrs = [c for c in sub.columns if c not in (*CORE, ROW, FILE) and not c.startswith(CASE_PREFIX)]
-    text = [sub[c].astype(object).where(sub[c].notna(), "").astype(str) for c in attrs]
-    content = text[0].str.cat(text[1:], sep="\x1f") if text else pd.Series("", index=sub.index)
-    by_content = sub.assign(__content=content).sort_values(
-        [*key, *first, "__content", *tail], kind="stable"
-    ).index.to_numpy()
+    at = order[np.flatnonzero(tied)]
+    attrs = [c for c in frame.columns if c not in (*CORE, ROW, FILE) and not c.startswith(CASE_PREFIX)]
+    by_content = _lexsort([
+        *[(ranks[c][0][at], ranks[c][1]) for c in [*key, *first]],
+        *_content_ranks(frame[attrs].iloc[at], attrs),
+        *[(ranks[c][0][at], ranks[c][1]) for c in tail],
+    ], len(at))[0]
     # tied rows of one group are contiguous and groups keep their order: put them back in place
-    order[positions] = order[positions][by_content]
+    order[np.flatnonzero(tied)] = at[by_content]
     return order
+
+
+def _content_ranks(rows: pd.DataFrame, attrs: list[str]) -> list[tuple[np.ndarray, int]]:
+    """Ranks that order ``rows`` as their attribute values joined into one text would order
+    them (each value as text, blank as "", separated by "\\x1f").
+
+    When every value is text of printable characters, that is the order of the values
+    column by column (the separator sorts before any of them), so each column is ranked
+    by its categories; otherwise the joined texts are built and ranked.
+    """
+    if not attrs:
+        return []
+    columns = [rows[c] for c in attrs]
+    if all(isinstance(c.dtype, pd.CategoricalDtype) and _is_text(c.cat.categories)
+           and not c.cat.categories.str.contains(_CONTROL, regex=True).any() for c in columns):
+        return [_ranked_codes_blank_first(c.cat.codes.to_numpy(), c.cat.categories) for c in columns]
+    text = [c.astype(object).where(c.notna(), "").astype(str) for c in columns]
+    content = text[0].str.cat(text[1:], sep="\x1f").reset_index(drop=True)
+    return [_rank(content)]
+
+
+_CONTROL = "[\x00-\x1f]"
+
+
+def _ranked_codes_blank_first(codes: np.ndarray, categories: pd.Index) -> tuple[np.ndarray, int]:
+    """Codes into text ``categories`` ranked by their text, a missing value as "" (first)."""
+    values = pd.Index([""], dtype=object).append(pd.Index(np.asarray(categories, dtype=object)))
+    found, uniques = pd.factorize(values)  # "" as a category ties with a missing value
+    by_value = np.empty(len(uniques), dtype=np.int64)
+    by_value[uniques.argsort()] = np.arange(len(uniques))
+    rank_of = by_value[found]  # rank of "" first, then of each category
+    return rank_of[codes + 1], max(1, len(uniques))
+
+
+_DAY_NS = 86_400 * 10**9
+
+
+def _rank(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Non-negative integer ranks (and their bound) that order as ``sort_values`` orders
+    ``values``, missing values last; equal values get equal ranks."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _ranked_codes(values.cat.codes.to_numpy(), values.cat.categories)
+    if dtype.kind == "M":
+        stamps = values.to_numpy()
+        missing = np.isnat(stamps)
+        ints = stamps.view(np.int64)
+        present = ints[~missing]
+        if len(present) and not (present % _DAY_NS).any():
+            ints = ints // _DAY_NS  # dates: days are a far smaller range than nanoseconds
+        return _dense(ints, missing)
+    if dtype.kind in "iub":
+        return _dense(values.to_numpy().astype(np.int64), None)
+    codes, uniques = pd.factorize(values)
+    return _ranked_codes(codes, pd.Index(uniques))
+
+
+def _ranked_codes(codes: np.ndarray, categories: pd.Index) -> tuple[np.ndarray, int]:
+    """Codes into ``categories`` (-1 missing) as the ranks of their values, missing last."""
+    by_value = np.empty(len(categories), dtype=np.int64)
+    by_value[categories.argsort()] = np.arange(len(categories))
+    missing = codes < 0
+    ranks = by_value[np.maximum(codes, 0)] if len(categories) else np.zeros(len(codes), dtype=np.int64)
+    if missing.any():
+        return np.where(missing, len(categories), ranks), len(categories) + 1
+    return ranks, max(1, len(categories))
+
+
+def _dense(ints: np.ndarray, missing: np.ndarray | None) -> tuple[np.ndarray, int]:
+    """Integers as dense ranks from 0 (by a table of the values present when their range is
+    small, else by sorting the distinct values), so that packed keys stay narrow."""
+    present = ints if missing is None else ints[~missing]
+    if not len(present):
+        return np.zeros(len(ints), dtype=np.int64), 1
+    low, high = int(present.min()), int(present.max())
+    if high - low < max(1 << 20, 4 * len(ints)):
+        seen = np.zeros(high - low + 1, dtype=bool)
+        seen[present - low] = True
+        rank_of = np.cumsum(seen) - 1
+        ranks = rank_of[np.clip(ints - low, 0, high - low)]
+        bound = int(rank_of[-1]) + 1
+    else:
+        uniques, inverse = np.unique(present, return_inverse=True)
+        ranks = np.zeros(len(ints), dtype=np.int64)
+        if missing is None:
+            ranks = inverse.astype(np.int64)
+        else:
+            ranks[~missing] = inverse
+        bound = len(uniques)
+    if missing is not None and missing.any():
+        ranks = np.where(missing, bound, ranks)
+        bound += 1
+    return ranks.astype(np.int64, copy=False), bound
+
+
+def _width(bound: int) -> int:
+    """Bits needed for ranks below ``bound``."""
+    return max(1, int(bound - 1).bit_length())
+
+
+def _lexsort(keys: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Stable sort positions by several rank columns, the first most significant; and the
+    packed keys (None when they do not fit one 63-bit integer and numpy's lexsort did it)."""
+    if not keys:
+        return np.arange(n), None
+    widths = [_width(bound) for _ranks, bound in keys]
+    if sum(widths) <= 63:
+        packed = np.zeros(n, dtype=np.int64)
+        for (ranks, _bound), width in zip(keys, widths):
+            packed = (packed << width) | ranks
+        return np.argsort(packed, kind="stable"), packed
+    return np.lexsort([ranks for ranks, _bound in reversed(keys)]), None
 
 
 def merge_sources(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -148,32 +299,153 @@ def merge_sources(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     A group becomes as many events as the largest number any single table contributed
     (SPEC §2.2). The kept copy comes from the first source in sort order; its attributes
     are completed from the copies merged into it.
+
+    Only groups that more than one source reports can merge: those rows alone go through
+    the merge (usually none or a few; a lone 903 file has one source), the others are
+    returned as they are. The row order of the result is not meaningful: `sort_events`
+    orders the log.
     """
     if frame.empty:
         return frame, 0
     key = [CASE, ACTIVITY, TIMESTAMP]
+    several = _reported_by_several_sources(frame, key)
+    if not several.any():
+        return frame, 0
+    part = frame.loc[several]
     # which copies pair up must not depend on row numbers either (see `sort_events`)
-    frame = frame.take(_sort_order(frame, [*key, SOURCE], [])).reset_index(drop=True)
+    part = part.take(_sort_order(part, [*key, SOURCE], [])).reset_index(drop=True)
+    attrs = [c for c in part.columns if c not in (*CORE, ROW, FILE)]
+    if all(isinstance(part[c].dtype, pd.CategoricalDtype) for c in attrs):
+        kept, merged = _merge_sorted(part, key, attrs)
+    else:
+        kept, merged = _merge_sorted_plain(_plain(part), key, attrs)
+        kept = _recode_like(kept, part)
+    if merged == 0:
+        return frame, 0
+    return pd.concat([frame.loc[~several], kept], ignore_index=True), merged
+
+
+def _reported_by_several_sources(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """Per row: its (child, activity, date) comes from more than one source table."""
+    source, bound = _rank(frame[SOURCE])
+    if bound < 2 or (source == source[0]).all():
+        return np.zeros(len(frame), dtype=bool)
+    groups = _group_ids([_rank(frame[c]) for c in key], len(frame))
+    pairs = np.unique(groups * bound + source)
+    sources_per_group = np.bincount(pairs // bound, minlength=int(groups.max()) + 1)
+    return sources_per_group[groups] > 1
+
+
+def _group_ids(keys: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
+    """One integer per distinct combination of the rank columns."""
+    group = np.zeros(n, dtype=np.int64)
+    for ranks, bound in keys:
+        group = pd.factorize(group * bound + ranks)[0].astype(np.int64)
+    return group
+
+
+def _merge_sorted(frame: pd.DataFrame, key: list[str], attrs: list[str]) -> tuple[pd.DataFrame, int]:
+    """The merge on rows sorted by key and source, with categorical attributes.
+
+    Within a key, each source's rows are numbered 0, 1, …; the n-th event of the group is
+    kept from the first source that has an n-th row, and each attribute takes the first
+    value any copy of that n-th event has (in sort order) — as a pandas ``cumcount``,
+    ``duplicated`` and ``groupby(...).transform("first")`` would, on integer codes.
+    """
+    n = len(frame)
+    positions = np.arange(n)
+    new_key = np.zeros(n, dtype=bool)
+    new_key[0] = True
+    for column in key:
+        ranks = _rank(frame[column])[0]
+        new_key[1:] |= ranks[1:] != ranks[:-1]
+    source = _rank(frame[SOURCE])[0]
+    new_run = new_key.copy()
+    new_run[1:] |= source[1:] != source[:-1]
+    nth = positions - np.maximum.accumulate(np.where(new_run, positions, 0))
+    key_id = np.cumsum(new_key) - 1
+    run_id = np.cumsum(new_run) - 1
+    sizes = np.bincount(run_id)
+    run_key = key_id[new_run]
+    # the most rows any earlier source of the same key gave (0 for a key's first source)
+    offset = run_key * (int(sizes.max()) + 1)
+    most = np.maximum.accumulate(sizes + offset) - offset
+    earlier = np.zeros(len(sizes), dtype=np.int64)
+    same_key = run_key[1:] == run_key[:-1]
+    earlier[1:] = np.where(same_key, most[:-1], 0)
+    keep = nth >= earlier[run_id]
+    merged = int(n - keep.sum())
+    if merged == 0:
+        return frame, 0
+    slot = pd.factorize(key_id * (int(nth.max()) + 1) + nth)[0]
+    kept_at = positions[keep]
+    columns = {}
+    for name in attrs:
+        codes = frame[name].cat.codes.to_numpy()
+        valid = codes >= 0
+        first = np.full(int(slot.max()) + 1, n, dtype=np.int64)
+        np.minimum.at(first, slot[valid], positions[valid])
+        source_row = first[slot[kept_at]]
+        filled = np.where(source_row < n, codes[np.minimum(source_row, n - 1)], -1)
+        columns[name] = pd.Categorical.from_codes(filled, categories=frame[name].cat.categories, validate=False)
+    kept = frame.loc[keep].reset_index(drop=True)
+    return kept.assign(**columns), merged
+
+
+def _merge_sorted_plain(frame: pd.DataFrame, key: list[str], attrs: list[str]) -> tuple[pd.DataFrame, int]:
+    """The merge on rows sorted by key and source, with pandas' group-wise operations."""
     nth = frame.groupby([*key, SOURCE], sort=False, dropna=False).cumcount()
     slot = [*key, nth.rename("__slot")]
     keep = ~pd.concat([frame[key], nth.rename("__slot")], axis=1).duplicated()
     merged = int((~keep).sum())
     if merged == 0:
         return frame, 0
-    attrs = [c for c in frame.columns if c not in (*CORE, ROW, FILE)]
     if attrs:
         filled = frame.groupby(slot, sort=False, dropna=False)[attrs].transform("first")
         frame = frame.assign(**{c: filled[c] for c in attrs})
     return frame.loc[keep.to_numpy()].reset_index(drop=True), merged
 
 
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns as their values (object), for pandas' group-wise operations."""
+    return frame.assign(**{
+        c: np.asarray(frame[c].array, dtype=object) for c in frame.columns
+        if isinstance(frame[c].dtype, pd.CategoricalDtype)
+    })
+
+
+def _recode_like(frame: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
+    """Columns that are categorical in ``like`` made categorical again, with its categories."""
+    return frame.assign(**{
+        c: pd.Categorical(frame[c], categories=like[c].cat.categories) for c in like.columns
+        if isinstance(like[c].dtype, pd.CategoricalDtype)
+    })
+
+
 def attach_case_attributes(frame: pd.DataFrame, case_attrs: pd.DataFrame) -> pd.DataFrame:
-    """Add ``case:*`` columns (one value per child, first source wins) to every event."""
+    """Add ``case:*`` columns (one value per child, first source wins) to every event.
+
+    With a categorical child column each attribute is looked up once per child and spread
+    to the events as categorical codes (not joined row by row).
+    """
     if case_attrs.empty or frame.empty:
         return frame
     per_case = case_attrs.groupby(CASE, sort=True).first()
     per_case.columns = [CASE_PREFIX + c for c in per_case.columns]
-    return frame.join(per_case, on=CASE)
+    case = frame[CASE]
+    if not isinstance(case.dtype, pd.CategoricalDtype):
+        return frame.join(per_case, on=CASE)
+    where = per_case.index.get_indexer(case.cat.categories)
+    codes = case.cat.codes.to_numpy()
+    rows = np.where(codes >= 0, where[np.maximum(codes, 0)] if len(where) else -1, -1)
+    columns = {}
+    for name in per_case.columns:
+        found, uniques = pd.factorize(per_case[name])
+        columns[name] = pd.Categorical.from_codes(
+            np.where(rows >= 0, found[np.maximum(rows, 0)] if len(found) else -1, -1),
+            categories=uniques, validate=False,
+        )
+    return frame.assign(**columns)
 
 
 def assemble(
@@ -189,19 +461,29 @@ def assemble(
     """Turn candidate events into a sorted, merged `EventLog`.
 
     ``events`` needs CASE, ACTIVITY, TIMESTAMP (datetime64, naive), SOURCE and ROW; any other
-    column is an event attribute. Activities must be in the vocabulary.
+    column is an event attribute. Activities must be in the vocabulary. Text columns may be
+    categorical (the readers hand them over so): the log is merged and sorted on their
+    codes and comes out with plain text columns either way.
     """
-    unknown = sorted(set(events[ACTIVITY].unique()) - set(vocabulary.order))
+    activity = events[ACTIVITY]
+    if isinstance(activity.dtype, pd.CategoricalDtype):
+        codes = activity.cat.codes.to_numpy()
+        names = set(activity.cat.categories.take(np.unique(codes[codes >= 0])).tolist())
+    else:
+        names = set(activity.unique())
+    unknown = sorted(names - set(vocabulary.order))
     if unknown:
         raise UsageError(f"activities not in the stage vocabulary: {', '.join(map(str, unknown))}")
     if events[[CASE, ACTIVITY, TIMESTAMP]].isna().any().any():
         raise AccountingError("an event without a child, activity or date reached the event log")
+    activity = _as_text_categorical(activity)
+    order_of = activity.cat.categories.map(lambda a: vocabulary.order[a]).to_numpy(dtype=np.int32)
     events = events.assign(
         **{
-            CASE: events[CASE].astype(str),
-            ACTIVITY: events[ACTIVITY].astype(str),
+            CASE: _as_text_categorical(events[CASE]),
+            ACTIVITY: activity,
             TIMESTAMP: pd.to_datetime(events[TIMESTAMP]).astype("datetime64[ns]"),
-            ORDER: events[ACTIVITY].map(vocabulary.order).astype("int32"),
+            ORDER: order_of[activity.cat.codes.to_numpy()],
         }
     )
     before = len(events)
@@ -210,9 +492,9 @@ def assemble(
         raise AccountingError("merging lost events")
     if case_attrs is not None:
         events = attach_case_attributes(events, case_attrs)
-    events = sort_events(events)
+    order = _sort_order(events, [c for c in SORT_KEY if c != ROW], [ACTIVITY])
     ordered = [*CORE, *[c for c in events.columns if c not in CORE]]
-    events = events[ordered]
+    events = pd.DataFrame({c: _taken(events[c], order) for c in ordered})
     accounts = accounts or []
     return EventLog(
         frame=events,
@@ -224,6 +506,48 @@ def assemble(
         merged=merged,
         pseudonymised=pseudonymised,
     )
+
+
+def _as_text_categorical(values: pd.Series) -> pd.Series:
+    """A column as a categorical of text (``astype(str)`` of each value), codes kept."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        if _is_text(categories):
+            return values
+        text = categories.astype(str)
+        if text.is_unique:
+            return values.cat.rename_categories(text)
+        values = values.astype(object)
+    codes, uniques = pd.factorize(values.astype(str))
+    return pd.Series(pd.Categorical.from_codes(codes, categories=uniques, validate=False), index=values.index)
+
+
+def _taken(values: pd.Series, order: np.ndarray) -> pd.Series:
+    """``values`` in ``order`` with a fresh index; a categorical of text comes back as a
+    plain text column (Arrow strings, built from the categories without a Python string
+    per row)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return values.take(order).reset_index(drop=True)
+    import pyarrow as pa
+
+    categories = values.cat.categories
+    codes = values.cat.codes.to_numpy()[order]
+    if not _is_text(categories):
+        return pd.Series(np.asarray(pd.Categorical.from_codes(codes, categories=categories)))
+    if isinstance(categories.dtype, pd.StringDtype) and categories.dtype.storage == "pyarrow":
+        dictionary = categories.array.__arrow_array__().combine_chunks().cast(pa.large_string())
+    else:
+        dictionary = pa.array(np.asarray(categories, dtype=object), type=pa.large_string())
+    # a take from the distinct strings: Arrow's dictionary-to-string cast is far slower
+    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+    return pd.Series(dictionary.take(indices), dtype="str")
+
+
+def _is_text(categories: pd.Index) -> bool:
+    """All categories are strings (a text column's categories)."""
+    if isinstance(categories.dtype, pd.StringDtype):
+        return True
+    return categories.dtype == object and all(isinstance(c, str) for c in categories)
 
 
 def from_records(
@@ -262,14 +586,14 @@ def from_records(
 
 def write_event_log(log: EventLog, path: Path) -> Path:
     """Write the log as Parquet (default), CSV or XES, chosen by the file extension."""
-    from .outputs import atomic_path
+    from .outputs import atomic_path, csv_safe
 
     suffix = path.suffix.lower()
     with atomic_path(path) as tmp:
         if suffix in (".parquet", ".pq", ""):
             _write_parquet(log, tmp)
         elif suffix == ".csv":
-            _public_frame(log).to_csv(tmp, index=False, date_format="%Y-%m-%d")
+            csv_safe(_public_frame(log)).to_csv(tmp, index=False, date_format="%Y-%m-%d")
         elif suffix == ".xes":
             from .xes import write_xes
 
@@ -283,18 +607,32 @@ def _public_frame(log: EventLog) -> pd.DataFrame:
     return log.frame.drop(columns=[c for c in (FILE,) if c in log.frame.columns])
 
 
+#: columns written without Parquet dictionary pages: nearly one value per child or per row,
+#: so a dictionary only costs time (the writer gives it up past its size limit) and, the
+#: log being sorted by child, plain pages compress to a quarter of the size
+_PLAIN_COLUMNS = (CASE, ROW)
+
+
 def _write_parquet(log: EventLog, path: Path) -> None:
+    """The log as Parquet: zstd, dictionary pages for every column but `_PLAIN_COLUMNS`
+    (an encoding choice: the schema and metadata do not depend on it)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(log.frame, preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[METADATA_KEY] = json.dumps(log.metadata()).encode()
-    pq.write_table(table.replace_schema_metadata(meta), path, compression="zstd")
+    dictionary = [c for c in table.column_names if c not in _PLAIN_COLUMNS]
+    pq.write_table(table.replace_schema_metadata(meta), path, compression="zstd", use_dictionary=dictionary)
 
 
 def is_event_log(path: Path) -> bool:
-    """True for a Parquet file written by cscmining (the magic bytes and our metadata key)."""
+    """True for a Parquet file written by cscmining (the magic bytes and our metadata key),
+    or a folder holding only such files (e.g. partitioned ``la=…/year=…``)."""
+    if path.is_dir():
+        from .engines.sources import LogFiles
+
+        return LogFiles.find(path) is not None
     if not path.is_file():
         return False
     with path.open("rb") as fh:
@@ -310,8 +648,16 @@ def is_event_log(path: Path) -> bool:
 
 
 def read_event_log(path: Path, *, vocabulary: Vocabulary | None = None) -> EventLog:
-    """Read a log written by `write_event_log` (Parquet), keeping its as-at date and accounts."""
+    """Read a log written by `write_event_log` (Parquet), keeping its as-at date and accounts.
+
+    A folder of such logs is read as one (`cscmining.engines.sources.read_log_folder`).
+    """
     import pyarrow.parquet as pq
+
+    if Path(path).is_dir():
+        from .engines.sources import read_log_folder
+
+        return read_log_folder(Path(path), vocabulary=vocabulary)
 
     try:
         table = pq.read_table(path)
@@ -338,4 +684,5 @@ def read_event_log(path: Path, *, vocabulary: Vocabulary | None = None) -> Event
         same_day_ties=meta.get("same_day_ties", count_same_day_ties(frame)),
         merged=meta.get("merged", 0),
         pseudonymised=meta.get("pseudonymised", False),
+        key_fingerprint=meta.get("key_fingerprint"),
     )

@@ -21,9 +21,10 @@ from .columns import CASE, FILE, TIMESTAMP
 from .errors import InputFileError, InputFilesError, UsageError
 from .eventlog import EventLog, assemble, is_event_log, read_event_log
 from .logmap import LogMap, check_activities, load_logmap, shipped_logmaps
+from .pseudonym import check_key, check_la, fingerprint, pseudonymise_columns
 from .sources import ReadResult, expand_inputs, read_files
 from .sources.base import RawTable
-from .sources.engine import BIRTH_DATE, empty_events, process_table
+from .sources.engine import BIRTH_DATE, concat_events, empty_events, process_table
 from .vocabulary import Vocabulary, load_vocabulary
 
 #: age bands of the DfE's children-looked-after tables, by age at the child's first event
@@ -41,12 +42,18 @@ def build_event_log(
     keep_going: bool = False,
     vocabulary: Vocabulary | None = None,
     progress: Progress | None = None,
+    key: bytes | None = None,
+    la: str = "",
 ) -> tuple[EventLog, ReadResult]:
     """Read the inputs and build the event log; also return what reading found (notes, errors).
 
     Any file that cannot be read stops the run (`InputFilesError` listing every such file)
-    unless ``keep_going``; then the log is built from the others.
+    unless ``keep_going``; then the log is built from the others. With a ``key`` (see
+    `pseudonym.read_key`) child ids become keyed pseudonyms in the domain of LA ``la``.
     """
+    if key is not None:  # a weak key or a bad LA code is refused before any data is read
+        check_key(key)
+        check_la(la)
     say = progress or (lambda _m: None)
     vocab = vocabulary or _default_vocabulary()
     maps = list(_shipped_maps())
@@ -70,10 +77,13 @@ def build_event_log(
     run_as_at = as_at or _reference_date(read.tables, events)
     case_attrs = _with_age_band(case_attrs, events)
     inputs_meta = [{"path": p, "sha256": h} for p, h in sorted(read.hashes.items())]
+    if key is not None:  # before `assemble`, which sorts the log by child
+        events, case_attrs = pseudonymise_columns([events, case_attrs], CASE, key, la)
     log = assemble(
         events, vocabulary=vocab, as_at=run_as_at, case_attrs=case_attrs,
-        accounts=accounts, inputs=inputs_meta,
+        accounts=accounts, inputs=inputs_meta, pseudonymised=key is not None,
     )
+    log.key_fingerprint = fingerprint(key) if key is not None else None
     return log, read
 
 
@@ -113,13 +123,14 @@ def _events_from_tables(
         logmap = by_name[source]
         raws = sorted(raws, key=lambda r: (str(r.path), r.sheet or ""))
         result = process_table(raws, logmap.table(name), logmap, vocabulary, future_after=as_at)
-        local = {i: file_ids[str(r.path)] for i, r in enumerate(raws)}
-        result.events[FILE] = result.events[FILE].map(local).astype("int64")
+        local = np.array([file_ids[str(r.path)] for r in raws], dtype=np.int64)
+        result.events[FILE] = local[result.events[FILE].to_numpy(dtype=np.int64)]
         events.append(result.events)
         attrs.append(result.case_attributes)
         accounts.extend(result.accounts)
-    # a run whose files hold no rows at all (an XML with no children) still has the columns
-    frame = pd.concat(events, ignore_index=True) if events else empty_events()
+    # a run whose files hold no rows at all (an XML with no children) still has the columns;
+    # event text columns are categorical (see `sources.engine`) and stay so when concatenated
+    frame = concat_events(events) if events else empty_events()
     attr_frame = pd.concat([a for a in attrs if len(a)], ignore_index=True) if any(len(a) for a in attrs) \
         else pd.DataFrame(columns=[CASE])
     return frame, attr_frame, accounts
@@ -141,7 +152,7 @@ def _with_age_band(case_attrs: pd.DataFrame, events: pd.DataFrame) -> pd.DataFra
     attrs = case_attrs.drop(columns=[BIRTH_DATE])
     if events.empty or births.empty:
         return attrs
-    first = events.groupby(CASE, sort=False)[TIMESTAMP].min()
+    first = _first_event_dates(events)
     joined = pd.concat([births.rename("dob"), first.rename("first")], axis=1, join="inner")
     dob, start = joined["dob"], joined["first"]
     years = start.dt.year - dob.dt.year
@@ -152,6 +163,21 @@ def _with_age_band(case_attrs: pd.DataFrame, events: pd.DataFrame) -> pd.DataFra
     band = np.where(age >= 0, labels[np.clip(np.searchsorted(lows, age, side="right") - 1, 0, None)], None)
     bands = pd.DataFrame({CASE: joined.index.to_numpy(), "age_band": band})
     return attrs.merge(bands, on=CASE, how="outer")
+
+
+def _first_event_dates(events: pd.DataFrame) -> pd.Series:
+    """Each child's first event date, indexed by child (in order of first appearance).
+
+    Grouped by the codes of a categorical child column: grouping by the categorical itself
+    would depend on pandas' ``observed`` default and give a categorical index.
+    """
+    case = events[CASE]
+    if not isinstance(case.dtype, pd.CategoricalDtype):
+        return events.groupby(CASE, sort=False)[TIMESTAMP].min()
+    codes = case.cat.codes.to_numpy()
+    first = events[TIMESTAMP].groupby(codes, sort=False).min()
+    names = case.cat.categories.take(first.index.to_numpy())
+    return pd.Series(first.to_numpy(), index=pd.Index(names.astype(str), name=CASE), name=TIMESTAMP)
 
 
 def load(

@@ -86,7 +86,7 @@ def read_files(files: list[Path], logmaps: list[LogMap], encoding: str | None) -
 
 
 def _read_one(path: Path, data: bytes, encoding: str | None, candidates: list[Candidate], notes: list[str]) -> list[RawTable]:
-    if not data.strip():
+    if not data or data.isspace():  # as `not data.strip()`, without copying the file
         raise InputFileError(path, "EMPTY_FILE", "the file is empty")
     if data.startswith(_ZIP_MAGIC):
         tables, skipped = read_xlsx_tables(path, candidates)

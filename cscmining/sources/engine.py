@@ -12,6 +12,21 @@ Where a row ends (SPEC §3), in this order of precedence:
   * otherwise used; a row that produced no event *because of* a problem with one of its
     dates is rejected with that problem's code; problems on rows that did produce events
     are counted as ``flags``.
+
+How it stays fast on millions of rows: a column is *dictionary-encoded* (`Column`) — each
+distinct raw cell is kept once and every row carries an integer code. Everything that is a
+function of one cell (cleaning, child ids, coded values, dates, the left-care outcome) runs
+on the distinct cells only (`Distinct`), and rows only ever see integer codes, booleans and
+datetimes. A table of a million rows has a few thousand distinct dates and a handful of
+codes, so parsing and normalising cost next to nothing. Columns that no rule reads (post
+codes, URNs) are never encoded at all: blank-row, trailing-blank and duplicate detection
+look at them only on the few rows where the encoded columns leave the question open.
+Events leave with categorical columns (codes into the distinct values), which
+`eventlog.assemble` sorts and merges by their codes.
+
+Per-cell semantics are exactly those of the functions in `codes` and `dates`: they are
+called on a Series of distinct cells instead of on the whole column, and all of them are
+cell-by-cell functions, so the result per cell cannot differ.
 """
 
 from __future__ import annotations
@@ -19,9 +34,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..accounting import TableAccount
 from ..codes import ID_CORRUPT, ID_FROM_NUMBER, ID_MISSING, NORMALISERS, clean_text, left_care_activities, normalise_ids
@@ -42,6 +60,8 @@ OK = ""
 #: attributes keep the raw cell for these normalisers (they collapse codes for conditions)
 _RAW_ATTRIBUTE = {"placement", "text"}
 BIRTH_DATE = "birth_date"
+#: stands in for a blank cell when cells are compared (the pandas ``duplicated`` convention)
+_BLANK_KEY = "\x00"
 
 
 @dataclass
@@ -49,6 +69,214 @@ class TableResult:
     events: pd.DataFrame
     case_attributes: pd.DataFrame
     accounts: list[TableAccount]
+
+
+# --- small integer codes for row outcomes and problems -----------------------------------
+
+
+class _Codes:
+    """Names (statuses, problem and flag codes) as small integers, ``OK`` being 0.
+
+    Per-row outcome arrays hold these integers instead of strings: a million Python string
+    references per array would cost more to build, compare and count than the rest of the
+    work on that table.
+    """
+
+    def __init__(self) -> None:
+        self.names: list[str] = [OK, USED, BLANK, DUPLICATE]
+        self._index = {name: i for i, name in enumerate(self.names)}
+
+    def __call__(self, name: str) -> int:
+        if name not in self._index:
+            self._index[name] = len(self.names)
+            self.names.append(name)
+        return self._index[name]
+
+    def encode(self, values: pd.Series) -> np.ndarray:
+        """A Series of names or missing (no problem) as codes (missing is ``OK``)."""
+        out = np.zeros(len(values), dtype=np.int16)
+        present = values.notna().to_numpy()
+        if present.any():
+            found, names = pd.factorize(values[present])
+            out[present] = np.array([self(str(n)) for n in names], dtype=np.int16)[found]
+        return out
+
+
+# --- dictionary-encoded columns ------------------------------------------------------------
+
+
+class Distinct:
+    """The distinct raw cells of a column, with one missing cell last, and what each rule of
+    the table makes of them; each derived array is computed once, on these cells only."""
+
+    def __init__(self, cells: pd.Series, serial_offset: pd.Series | None) -> None:
+        self.cells = cells.reset_index(drop=True)
+        self.serial_offset = serial_offset
+        self._normal: dict[str, pd.Series] = {}
+        self._factorized: dict[str, tuple[np.ndarray, pd.CategoricalDtype]] = {}
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    @cached_property
+    def text(self) -> pd.Series:
+        """Cells as cleaned text, NaN for blank (`codes.clean_text`)."""
+        return clean_text(self.cells)
+
+    @cached_property
+    def blank(self) -> np.ndarray:
+        return self.text.isna().to_numpy()
+
+    @cached_property
+    def same(self) -> np.ndarray:
+        """Equal codes for cells whose cleaned text is equal (blank included)."""
+        return pd.factorize(self.text.fillna(_BLANK_KEY))[0]
+
+    def normal(self, kind: str) -> pd.Series:
+        """The cells through the table's normaliser for the column (`codes.NORMALISERS`)."""
+        if kind not in self._normal:
+            self._normal[kind] = NORMALISERS[kind](self.text)
+        return self._normal[kind]
+
+    @cached_property
+    def ids(self) -> tuple[pd.Series, pd.Series]:
+        """Child identifiers and their per-cell code (`codes.normalise_ids`)."""
+        return normalise_ids(self.cells)
+
+    def dates(self, formats: tuple[str, ...]) -> ParsedDates:
+        return parse_dates(self.cells, list(formats), self.serial_offset)
+
+    def factorized(self, key: str, values: pd.Series) -> tuple[np.ndarray, pd.CategoricalDtype]:
+        """``values`` (aligned with the cells) as codes and the categorical type of their
+        distinct values, cached by ``key``: an event column. One type object per column
+        also spares pandas re-checking that a hundred thousand child ids are unique for
+        every rule's events."""
+        if key not in self._factorized:
+            found, uniques = pd.factorize(values)
+            # narrow codes: every row of every event carries one per text column
+            narrow = np.int8 if len(uniques) < 2**7 else np.int16 if len(uniques) < 2**15 else np.int32
+            self._factorized[key] = (found.astype(narrow), pd.CategoricalDtype(uniques))
+        return self._factorized[key]
+
+
+class Column:
+    """One column of a table over all its files: raw cells, dictionary-encoded on demand.
+
+    ``raw`` is an Arrow string array (CSV and XML text) or an object array (spreadsheet
+    cells of mixed types: each cell is its own distinct value there, so that ``1``, ``1.0``
+    and ``True`` never pass for each other). ``serial_offset`` (object cells only) is the
+    per-row day offset of 1904 workbooks (`dates.parse_dates`).
+    """
+
+    def __init__(
+        self, raw: pa.ChunkedArray | np.ndarray | None, serial_offset: np.ndarray | None = None, *,
+        encoded: tuple[np.ndarray, Distinct] | None = None,
+    ) -> None:
+        self.raw = raw
+        self.serial_offset = serial_offset
+        self._encoded = encoded
+
+    def __len__(self) -> int:
+        if self._encoded is not None:
+            return len(self._encoded[0])
+        assert self.raw is not None
+        return len(self.raw)
+
+    @property
+    def is_encoded(self) -> bool:
+        return self._encoded is not None
+
+    def encode(self) -> tuple[np.ndarray, Distinct]:
+        """Per-row codes into the distinct cells (the missing cell is the last one)."""
+        if self._encoded is None:
+            assert self.raw is not None
+            self._encoded = _encode(self.raw, self.serial_offset)
+        return self._encoded
+
+    @property
+    def codes(self) -> np.ndarray:
+        return self.encode()[0]
+
+    @property
+    def distinct(self) -> Distinct:
+        return self.encode()[1]
+
+    def at(self, rows: np.ndarray) -> Column:
+        """The column on some rows only; an encoded column shares its distinct cells."""
+        if self._encoded is not None:
+            codes, distinct = self._encoded
+            return Column(None, encoded=(codes[rows], distinct))
+        offsets = self.serial_offset[rows] if self.serial_offset is not None else None
+        if isinstance(self.raw, np.ndarray):
+            return Column(self.raw[rows], offsets)
+        assert self.raw is not None
+        return Column(self.raw.take(pa.array(rows, pa.int64())), offsets)
+
+    def span(self, start: int, stop: int) -> Column:
+        """Rows ``start`` to ``stop`` (exclusive), without copying cells."""
+        if self._encoded is not None:
+            codes, distinct = self._encoded
+            return Column(None, encoded=(codes[start:stop], distinct))
+        assert self.raw is not None
+        offsets = self.serial_offset[start:stop] if self.serial_offset is not None else None
+        if isinstance(self.raw, np.ndarray):
+            return Column(self.raw[start:stop], offsets)
+        return Column(self.raw.slice(start, stop - start), offsets)
+
+    def blank_rows(self) -> np.ndarray:
+        """Per row: blank once cleaned. Encodes a throwaway copy when not encoded yet (call it
+        on a few rows through `at` for columns no rule reads)."""
+        codes, distinct = self.encode()
+        return distinct.blank[codes]
+
+    def same_rows(self) -> np.ndarray:
+        """Per row: equal integers where the cleaned cells are equal."""
+        codes, distinct = self.encode()
+        return distinct.same[codes]
+
+    def values(self, series: pd.Series) -> np.ndarray:
+        """A per-distinct Series spread to the rows, as a numpy array."""
+        return series.to_numpy()[self.codes]
+
+
+def _encode(raw: pa.ChunkedArray | np.ndarray, serial_offset: np.ndarray | None) -> tuple[np.ndarray, Distinct]:
+    if isinstance(raw, np.ndarray):
+        cells = pd.Series([*raw.tolist(), None], dtype=object)
+        offsets = pd.Series([*serial_offset.tolist(), 0]) if serial_offset is not None else None
+        return np.arange(len(raw), dtype=np.int32), Distinct(cells, offsets)
+    array = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
+    encoded = pc.dictionary_encode(array)
+    dictionary = encoded.dictionary
+    missing = len(dictionary)
+    codes = pc.fill_null(encoded.indices, missing).to_numpy(zero_copy_only=False)
+    cells = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
+    return codes, Distinct(pd.Series(cells, dtype="str"), None)
+
+
+def _text_chunks(series: pd.Series) -> list[pa.Array] | None:
+    """The Arrow chunks behind a text column (large_string), or None for an object column."""
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        chunked = series.array.__arrow_array__()
+        return [c.cast(pa.large_string()) if c.type != pa.large_string() else c for c in chunked.chunks]
+    if series.dtype == object and len(series) and series.isna().all():
+        return [pa.nulls(len(series), pa.large_string())]
+    return None
+
+
+# --- one table ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Stacked:
+    """All files of one table, trailing blank rows of each file removed."""
+
+    columns: dict[str, Column]
+    rows: np.ndarray  # the row number of each row in its file
+    file_index: np.ndarray  # which of the table's files each row comes from
+    reader_reject: np.ndarray  # `_Codes` of the reader's own rejections, 0 for none
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 def process_table(
@@ -64,120 +292,263 @@ def process_table(
     ``future_after`` is the date after which an event has not happened yet: the run's as-at
     date, else each file's own reference date, else today.
     """
-    frame, file_index = _stack(raws, table)
-    n = len(frame)
+    codes = _Codes()
+    stacked = _stack(raws, table, codes)
+    n = len(stacked)
     data_cols = list(table.columns)
-    text = {c: clean_text(frame[c]) for c in data_cols}
-    status = np.full(n, USED, dtype=object)
+    columns = stacked.columns
+    # columns some rule reads are encoded in full; the others only where a question is open
+    read = _read_columns(table, len(raws))
+    for name in data_cols:
+        if name in read:
+            columns[name].encode()
+    ordered = sorted(data_cols, key=lambda c: not columns[c].is_encoded)
 
-    reader_rejects = frame["__reader_reject"].to_numpy(dtype=object)
-    blank = np.logical_and.reduce([text[c].isna().to_numpy() for c in data_cols]) if data_cols \
-        else np.ones(n, dtype=bool)
-    status[blank] = BLANK
-    has_reject = reader_rejects != OK
-    status[has_reject] = reader_rejects[has_reject]
-    dupes = _duplicates(text, data_cols) & (status == USED)
-    status[dupes] = DUPLICATE
+    status = np.full(n, codes(USED), dtype=np.int16)
+    status[_blank_rows(columns, ordered, n)] = codes(BLANK)
+    has_reject = stacked.reader_reject != 0
+    status[has_reject] = stacked.reader_reject[has_reject]
+    status[_duplicates(columns, ordered, n) & (status == codes(USED))] = codes(DUPLICATE)
 
-    ids, id_code = normalise_ids(frame[table.id])
-    id_bad = id_code.isin([ID_MISSING, ID_CORRUPT]).to_numpy() & (status == USED)
-    status[id_bad] = id_code.to_numpy(dtype=object)[id_bad]
-    flags = [pd.Series(np.where(id_code.eq(ID_FROM_NUMBER), ID_FROM_NUMBER, OK))]
+    id_column = columns[table.id]
+    ids_d, id_code_d = id_column.distinct.ids
+    id_code = id_column.values(pd.Series(codes.encode(id_code_d)))
+    id_bad = np.isin(id_code, [codes(ID_MISSING), codes(ID_CORRUPT)]) & (status == codes(USED))
+    status[id_bad] = id_code[id_bad]
+    flags = [np.where(id_code == codes(ID_FROM_NUMBER), id_code, 0).astype(np.int16)]
 
-    superseded = _superseded(table, ids, text, file_index, status == USED)
-    status[superseded] = SUPERSEDED
+    superseded = _superseded(table, columns, stacked.file_index, status == codes(USED))
+    status[superseded] = codes(SUPERSEDED)
 
-    normal = {c: NORMALISERS[table.normalise.get(c, "text")](text[c]) for c in data_cols}
-    limits = _future_limits(raws, file_index, future_after)
-    per_file = np.array([EXCEL_1904_OFFSET if raw.date1904 else 0 for raw in raws], dtype=np.int64)
-    offsets = pd.Series(per_file[file_index], index=frame.index)
-    dates = _parse_date_columns(frame, table, logmap, limits, offsets)
+    limits = _future_limits(raws, stacked.file_index, future_after)
+    dates = _parse_date_columns(columns, table, logmap, limits, codes)
     for parsed in dates.values():
-        flags.append(pd.Series(np.where(parsed.from_serial.to_numpy(), DATE_FROM_SERIAL, OK)))
+        flags.append(np.where(parsed.from_serial, codes(DATE_FROM_SERIAL), 0).astype(np.int16))
 
     for column in table.required_dates:
-        problem = dates[column].problem.fillna(OK).to_numpy(dtype=object)
-        bad = (problem != OK) & (status == USED)
+        problem = dates[column].problem
+        bad = (problem != 0) & (status == codes(USED))
         status[bad] = problem[bad]
 
-    usable = status == USED
-    event_frames: list[pd.DataFrame] = []
+    usable = status == codes(USED)
+    ctx = _Context(table, logmap, vocabulary, columns, dates, codes, stacked)
+    emitted_by: list[tuple[EventRule, np.ndarray]] = []
     problems: list[np.ndarray] = []
     produced = np.zeros(n, dtype=np.int64)
     for rule in table.events:
-        emitted, problem = _apply_rule(rule, table, frame, ids, text, normal, dates, usable, vocabulary, logmap)
-        produced += emitted.to_numpy(dtype=bool)
+        emitted, problem = _apply_rule(rule, ctx, usable)
+        produced += emitted
         problems.append(problem)
         if emitted.any():
-            event_frames.append(_events_for(rule, table, logmap, frame, ids, text, normal, dates, emitted, vocabulary))
+            emitted_by.append((rule, np.flatnonzero(emitted)))
 
     first_problem = _first_nonempty(problems, n)
-    failed = usable & (produced == 0) & (first_problem != OK)
+    failed = usable & (produced == 0) & (first_problem != 0)
     status[failed] = first_problem[failed]
-    flagged_problem = np.where(usable & (produced > 0), first_problem, OK)
-    flags.append(pd.Series(flagged_problem))
+    flags.append(np.where(usable & (produced > 0), first_problem, 0).astype(np.int16))
 
-    events = pd.concat(event_frames, ignore_index=True) if event_frames else empty_events()
-    accounts = _accounts(raws, file_index, status, flags, frame, events)
-    case_attrs = _case_attributes(table, ids, normal, text, dates, status == USED)
+    events = _table_events(emitted_by, ctx) if emitted_by else empty_events()
+    accounts = _accounts(raws, stacked.file_index, status, flags, events, codes)
+    case_attrs = _case_attributes(table, columns, dates, status == codes(USED))
     return TableResult(events, case_attrs, accounts)
+
+
+def _read_columns(table: TableMap, files: int) -> set[str]:
+    """The columns a rule of the table reads (the others are only checked for blanks and
+    duplicates)."""
+    read = {table.id, *table.required_dates, *table.case_attributes.values(), *table.attributes.values()}
+    for rule in table.events:
+        read |= rule.columns()
+    if files > 1:
+        read |= set(table.supersede_key)
+    return read
+
+
+@dataclass
+class _Context:
+    """What the rules of one table read: its columns, parsed dates and names."""
+
+    table: TableMap
+    logmap: LogMap
+    vocabulary: Vocabulary
+    columns: dict[str, Column]
+    dates: dict[str, _RowDates]
+    codes: _Codes
+    stacked: _Stacked
+
+    def normal(self, column: str) -> tuple[Column, pd.Series]:
+        """The column and its distinct cells through the column's normaliser."""
+        col = self.columns[column]
+        return col, col.distinct.normal(self.table.normalise.get(column, "text"))
+
+    def isin(self, column: str, values: list[str]) -> np.ndarray:
+        """Per row: the normalised cell is one of ``values``."""
+        col, normal = self.normal(column)
+        return normal.isin(values).to_numpy()[col.codes]
 
 
 # --- stacking files and finding blanks and duplicates -------------------------------------
 
 
-def _stack(raws: list[RawTable], table: TableMap) -> tuple[pd.DataFrame, np.ndarray]:
-    """One frame for all files of the table; trailing blank rows of each file removed."""
-    parts = []
-    for index, raw in enumerate(raws):
-        frame = raw.frame.copy()
-        for column in table.columns:
-            if column not in frame.columns:
-                frame[column] = None
-        frame = frame[[*table.columns, ROW]]
-        frame["__reader_reject"] = frame[ROW].map(raw.rejected_rows).fillna(OK) if raw.rejected_rows else OK
-        frame = _drop_trailing_blanks(frame, list(table.columns))
-        frame["__file"] = index
-        parts.append(frame)
-    stacked = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*table.columns, ROW])
-    return stacked, stacked["__file"].to_numpy(dtype=np.int64)
+def _stack(raws: list[RawTable], table: TableMap, codes: _Codes) -> _Stacked:
+    """One set of columns for all files of the table; trailing blank rows of each file
+    removed (a template's formatted but empty rows are not rows)."""
+    per_file: list[tuple[dict[str, Column], np.ndarray, np.ndarray]] = []
+    for raw in raws:
+        frame = raw.frame
+        n = len(frame)
+        rows = frame[ROW].to_numpy(dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+        reject = np.zeros(n, dtype=np.int16)
+        if raw.rejected_rows:
+            lookup = {number: codes(code) for number, code in raw.rejected_rows.items()}
+            reject = np.array([lookup.get(int(r), 0) for r in rows.tolist()], dtype=np.int16)
+        cols = {name: _file_column(frame, name, n) for name in table.columns}
+        keep = _filled_length(cols, list(table.columns), reject)
+        per_file.append(({k: v.span(0, keep) if keep < n else v for k, v in cols.items()},
+                         rows[:keep], reject[:keep]))
+    file_index = np.concatenate([np.full(len(r), i, dtype=np.int64) for i, (_, r, _) in enumerate(per_file)]) \
+        if per_file else np.zeros(0, dtype=np.int64)
+    offsets = np.array([EXCEL_1904_OFFSET if raw.date1904 else 0 for raw in raws], dtype=np.int64)[file_index] \
+        if raws else np.zeros(0, dtype=np.int64)
+    columns = {name: _concat_columns([cols[name] for cols, _, _ in per_file], offsets) for name in table.columns}
+    rows = np.concatenate([r for _, r, _ in per_file]) if per_file else np.zeros(0, dtype=np.int64)
+    reject = np.concatenate([j for _, _, j in per_file]) if per_file else np.zeros(0, dtype=np.int16)
+    return _Stacked(columns, rows, file_index, reject)
 
 
-def _drop_trailing_blanks(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    if frame.empty:
-        return frame
-    filled = np.zeros(len(frame), dtype=bool)
-    for column in columns:
-        filled |= clean_text(frame[column]).notna().to_numpy()
-    filled |= frame["__reader_reject"].to_numpy(dtype=object) != OK
-    if not filled.any():
-        return frame.iloc[:0]
-    return frame.iloc[: int(np.flatnonzero(filled)[-1]) + 1]
+def _file_column(frame: pd.DataFrame, name: str, n: int) -> Column:
+    """One file's column as read; a column the file lacks is all blank."""
+    if name not in frame.columns:
+        return Column(pa.chunked_array([pa.nulls(n, pa.large_string())], pa.large_string()))
+    chunks = _text_chunks(frame[name])
+    if chunks is not None:
+        return Column(pa.chunked_array(chunks, pa.large_string()))
+    return Column(frame[name].to_numpy(dtype=object))
 
 
-def _superseded(
-    table: TableMap, ids: pd.Series, text: dict[str, pd.Series], file_index: np.ndarray,
-    usable: np.ndarray,
-) -> np.ndarray:
-    """Rows whose `supersede_key` appears again in a later file of the same table."""
-    if not table.supersede_key or not usable.any():
-        return np.zeros(len(ids), dtype=bool)
-    keys = pd.DataFrame({c: ids if c == table.id else text[c] for c in table.supersede_key})
-    keys = keys.fillna("\x00").assign(__file=file_index)[usable]
-    latest = keys.groupby(list(table.supersede_key), sort=False)["__file"].transform("max")
-    out = np.zeros(len(ids), dtype=bool)
-    out[np.flatnonzero(usable)] = (keys["__file"] < latest).to_numpy()
+def _concat_columns(parts: list[Column], offsets: np.ndarray) -> Column:
+    """The files' columns one after the other: Arrow text stays Arrow (no copy), any file
+    with spreadsheet cells makes the whole column object cells."""
+    if not parts:
+        return Column(pa.chunked_array([], pa.large_string()))
+    if all(isinstance(p.raw, pa.ChunkedArray) for p in parts):
+        chunks = [c for p in parts if isinstance(p.raw, pa.ChunkedArray) for c in p.raw.chunks]
+        return Column(pa.chunked_array(chunks, pa.large_string()))
+    cells = [p.raw if isinstance(p.raw, np.ndarray) else _object_cells(p.raw) for p in parts]
+    return Column(np.concatenate(cells), offsets)
+
+
+def _object_cells(raw: pa.ChunkedArray | None) -> np.ndarray:
+    """Arrow text as object cells (None for null), to sit beside a spreadsheet's cells."""
+    assert raw is not None
+    out = np.empty(len(raw), dtype=object)
+    out[:] = raw.to_pylist()
     return out
 
 
-def _duplicates(text: dict[str, pd.Series], columns: list[str]) -> np.ndarray:
-    if not columns:
-        return np.zeros(0, dtype=bool)
-    cells = pd.DataFrame({c: text[c].fillna("\x00") for c in columns})
-    return cells.duplicated(keep="first").to_numpy()
+def _filled_length(columns: dict[str, Column], names: list[str], reject: np.ndarray) -> int:
+    """Rows up to and including the last one with any non-blank cell or a reader rejection.
+
+    Looks backwards from the end in growing windows: a file usually ends with a data row,
+    so a few rows decide it and the columns are never cleaned in full here.
+    """
+    n = len(reject)
+    end, window = n, 64
+    while end > 0:
+        start = max(0, end - window)
+        filled = reject[start:end] != 0
+        for name in names:
+            filled |= ~columns[name].span(start, end).blank_rows()
+        if filled.any():
+            return start + int(np.flatnonzero(filled)[-1]) + 1
+        end, window = start, window * 4
+    return 0
+
+
+def _blank_rows(columns: dict[str, Column], names: list[str], n: int) -> np.ndarray:
+    """Rows whose every cell is blank; each further column is looked at only on the rows
+    still blank in all columns before it."""
+    if not names:
+        return np.ones(n, dtype=bool)
+    candidates = np.arange(n)
+    for name in names:
+        if not len(candidates):
+            break
+        candidates = candidates[columns[name].at(candidates).blank_rows()]
+    out = np.zeros(n, dtype=bool)
+    out[candidates] = True
+    return out
+
+
+def _duplicates(columns: dict[str, Column], names: list[str], n: int) -> np.ndarray:
+    """Rows whose every cleaned cell equals those of an earlier row (pandas ``duplicated``
+    with ``keep="first"``), found by refining groups of equal rows column by column and
+    dropping rows that are alone in their group: after the id and a date column almost no
+    candidates remain, so the other columns are looked at on a few rows only.
+
+    Groups are found by a stable sort of integer keys, not by hashing: rows usually come
+    grouped by child, and sorting nearly sorted keys is several times faster.
+    """
+    out = np.zeros(n, dtype=bool)
+    if not names or n < 2:
+        return out
+    rows = np.arange(n)
+    group = np.zeros(n, dtype=np.int64)
+    first = np.ones(0, dtype=bool)
+    for name in names:
+        same = columns[name].at(rows).same_rows().astype(np.int64)
+        key = group * (int(same.max()) + 1) + same
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = key[1:] != key[:-1]  # the first row of each run of equal keys
+        starts = np.flatnonzero(first)
+        sizes = np.diff(np.append(starts, len(rows)))
+        shared = np.repeat(sizes > 1, sizes)
+        # rows of groups of two or more, grouped; within a group rows stay in file order
+        # (the sort is stable, and they were in file order within the coarser group)
+        rows, first = rows[order][shared], first[shared]
+        group = np.cumsum(first) - 1
+        if not len(rows):
+            return out
+    out[rows[~first]] = True
+    return out
+
+
+def _superseded(table: TableMap, columns: dict[str, Column], file_index: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """Rows whose `supersede_key` appears again in a later file of the same table."""
+    n = len(file_index)
+    if not table.supersede_key or not usable.any() or (n and file_index.max() == 0):
+        return np.zeros(n, dtype=bool)
+    rows = np.flatnonzero(usable)
+    group = np.zeros(len(rows), dtype=np.int64)
+    for name in table.supersede_key:
+        col = columns[name].at(rows)
+        if name == table.id:
+            ids = col.distinct.ids[0]
+            same = pd.factorize(ids.fillna(_BLANK_KEY))[0][col.codes]
+        else:
+            same = col.same_rows()
+        same = same.astype(np.int64)
+        group = pd.factorize(group * (int(same.max()) + 1) + same)[0].astype(np.int64)
+    files = file_index[rows]
+    latest = np.zeros(group.max() + 1 if len(group) else 0, dtype=np.int64)
+    np.maximum.at(latest, group, files)
+    out = np.zeros(n, dtype=bool)
+    out[rows] = files < latest[group]
+    return out
 
 
 # --- dates ------------------------------------------------------------------------------
+
+
+@dataclass
+class _RowDates:
+    """A date column per row: values (NaT where none), problem code, read from a serial."""
+
+    values: np.ndarray
+    problem: np.ndarray
+    from_serial: np.ndarray
 
 
 def _future_limits(raws: list[RawTable], file_index: np.ndarray, future_after: date | None) -> np.ndarray:
@@ -190,89 +561,131 @@ def _future_limits(raws: list[RawTable], file_index: np.ndarray, future_after: d
 
 
 def _parse_date_columns(
-    frame: pd.DataFrame, table: TableMap, logmap: LogMap, limits: np.ndarray, serial_offsets: pd.Series,
-) -> dict[str, ParsedDates]:
+    columns: dict[str, Column], table: TableMap, logmap: LogMap, limits: np.ndarray, codes: _Codes,
+) -> dict[str, _RowDates]:
+    """Each date column any rule reads, parsed once per distinct cell; a date after the
+    file's limit is ``DATE_FUTURE`` in columns that become events."""
     event_dates = {r.date for r in table.events} | set(table.required_dates)
     context_dates = {c for r in table.events for c in (r.later_than, r.starts) if c}
     birth = table.case_attributes.get(BIRTH_DATE)
-    parsed: dict[str, ParsedDates] = {}
+    parsed: dict[str, _RowDates] = {}
     for column in sorted(event_dates | context_dates | ({birth} if birth else set())):
-        result = parse_dates(frame[column], logmap.date_formats, serial_offsets)
+        col = columns[column]
+        result = col.distinct.dates(tuple(logmap.date_formats))
+        values = col.values(result.values)
+        problem = col.values(pd.Series(codes.encode(result.problem)))
+        from_serial = col.values(result.from_serial)
         if column in event_dates:
-            future = result.values.to_numpy() > limits
-            result.problem[future] = DATE_FUTURE
-            result.values[future] = pd.NaT
-        parsed[column] = result
+            future = values > limits
+            if future.any():
+                problem = np.where(future, codes(DATE_FUTURE), problem).astype(np.int16)
+                values = np.where(future, np.datetime64("NaT", "ns"), values)
+        parsed[column] = _RowDates(values, problem, from_serial)
     return parsed
 
 
 # --- rules ------------------------------------------------------------------------------
 
 
-def _condition(rule: EventRule, normal: dict[str, pd.Series], usable: np.ndarray) -> np.ndarray:
+def _condition(rule: EventRule, ctx: _Context, usable: np.ndarray) -> np.ndarray:
     mask = usable.copy()
     for column, values in rule.when.items():
-        mask &= normal[column].isin(values).to_numpy()
+        mask &= ctx.isin(column, values)
     for column, values in rule.unless.items():
-        mask &= ~normal[column].isin(values).to_numpy()
+        mask &= ~ctx.isin(column, values)
     return mask
 
 
-def _apply_rule(
-    rule: EventRule, table: TableMap, frame: pd.DataFrame, ids: pd.Series,
-    text: dict[str, pd.Series], normal: dict[str, pd.Series], dates: dict[str, ParsedDates],
-    usable: np.ndarray, vocabulary: Vocabulary, logmap: LogMap,
-) -> tuple[pd.Series, np.ndarray]:
+def _apply_rule(rule: EventRule, ctx: _Context, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which rows this rule turns into an event; and per row the problem that stopped one."""
-    applies = _condition(rule, normal, usable)
-    parsed = dates[rule.date]
+    codes = ctx.codes
+    applies = _condition(rule, ctx, usable)
+    parsed = ctx.dates[rule.date]
     values = parsed.values
-    problem = parsed.problem.fillna(OK).to_numpy(dtype=object).copy()
-    problem[problem == DATE_MISSING] = OK  # an empty optional date is not a problem
-    ok = values.notna().to_numpy() & applies
+    problem = parsed.problem.copy()
+    problem[problem == codes(DATE_MISSING)] = 0  # an empty optional date is not a problem
+    ok = ~np.isnat(values) & applies
     if rule.later_than:
-        other = dates[rule.later_than].values
-        ok &= ~(other.notna() & (values <= other)).to_numpy()
+        other = ctx.dates[rule.later_than].values
+        ok &= ~(~np.isnat(other) & (values <= other))
     if rule.starts:
-        start = dates[rule.starts].values
-        before = (start.notna() & (values < start)).to_numpy() & ok
-        problem[before] = END_BEFORE_START
+        start = ctx.dates[rule.starts].values
+        before = ~np.isnat(start) & (values < start) & ok
+        problem[before] = codes(END_BEFORE_START)
         ok &= ~before
     if rule.activity_from:
-        mapped = normal[rule.activity_from].isin(list(rule.activities)).to_numpy()
-        ignored = normal[rule.activity_from].isin(rule.ignore).to_numpy()
+        mapped = ctx.isin(rule.activity_from, list(rule.activities))
+        ignored = ctx.isin(rule.activity_from, rule.ignore)
         unmapped = ok & ~mapped & ~ignored
-        problem[unmapped] = ACTIVITY_UNMAPPED
+        problem[unmapped] = codes(ACTIVITY_UNMAPPED)
         ok &= mapped
-    problem[~applies] = OK
-    return pd.Series(ok), problem
+    problem[~applies] = 0
+    return ok, problem
 
 
-def _events_for(
-    rule: EventRule, table: TableMap, logmap: LogMap, frame: pd.DataFrame, ids: pd.Series,
-    text: dict[str, pd.Series], normal: dict[str, pd.Series], dates: dict[str, ParsedDates],
-    emitted: pd.Series, vocabulary: Vocabulary,
-) -> pd.DataFrame:
-    rows = emitted.to_numpy()
+def _categorical(codes: np.ndarray, dtype: pd.CategoricalDtype) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+
+
+def _constant(value: str, n: int) -> pd.Categorical:
+    return _categorical(np.zeros(n, dtype=np.int8), pd.CategoricalDtype(pd.Index([value], dtype="str")))
+
+
+def _per_row(col: Column, key: str, values: pd.Series, rows: np.ndarray) -> pd.Categorical:
+    """Per-distinct ``values`` on ``rows``, as a categorical of the distinct results."""
+    found, dtype = col.distinct.factorized(key, values)
+    return _categorical(found[col.codes[rows]], dtype)
+
+
+def _activity(rule: EventRule, ctx: _Context, rows: np.ndarray) -> pd.Categorical:
     if rule.activity:
-        activity: pd.Series | str = rule.activity
-    elif rule.activity_from:
-        activity = normal[rule.activity_from][rows].map(rule.activities).to_numpy()
-    else:
-        assert rule.left_care_from is not None
-        activity = left_care_activities(text[rule.left_care_from][rows], vocabulary).to_numpy()
+        return _constant(rule.activity, len(rows))
+    if rule.activity_from:
+        col, normal = ctx.normal(rule.activity_from)
+        return _per_row(col, f"activity:{id(rule)}", normal.map(rule.activities), rows)
+    assert rule.left_care_from is not None
+    col = ctx.columns[rule.left_care_from]
+    outcome = left_care_activities(col.distinct.text, ctx.vocabulary)
+    return _per_row(col, f"left_care:{id(ctx.vocabulary)}", outcome, rows)
+
+
+def _attribute(ctx: _Context, column: str, rows: np.ndarray) -> pd.Categorical:
+    """An event attribute: the raw cell for code columns with a collapsing normaliser, else
+    the normalised one."""
+    kind = ctx.table.normalise.get(column, "text")
+    col = ctx.columns[column]
+    if kind in _RAW_ATTRIBUTE:
+        return _per_row(col, "text", col.distinct.text, rows)
+    return _per_row(col, f"normal:{kind}", col.distinct.normal(kind), rows)
+
+
+def _table_events(emitted_by: list[tuple[EventRule, np.ndarray]], ctx: _Context) -> pd.DataFrame:
+    """The events of all rules of the table, the rules' rows one after the other, as one
+    frame of categorical text columns: the same frame as concatenating one frame per rule,
+    with each column built once. An attribute only some rules carry is blank elsewhere."""
+    table, stacked = ctx.table, ctx.stacked
+    rows = np.concatenate([r for _, r in emitted_by])
+    lengths = [len(r) for _, r in emitted_by]
+    id_col = ctx.columns[table.id]
     events = pd.DataFrame({
-        CASE: ids[rows].to_numpy(),
-        ACTIVITY: activity,
-        TIMESTAMP: dates[rule.date].values[rows].to_numpy(),
-        SOURCE: f"{logmap.source}/{table.name}",
-        EVENT_ROW: frame[ROW].to_numpy()[rows].astype("int64"),
-        FILE: frame["__file"].to_numpy()[rows],
+        CASE: _per_row(id_col, "id", id_col.distinct.ids[0], rows),
+        ACTIVITY: union_categoricals([_activity(rule, ctx, r) for rule, r in emitted_by], lengths),
+        TIMESTAMP: np.concatenate([ctx.dates[rule.date].values[r] for rule, r in emitted_by]),
+        SOURCE: _constant(f"{ctx.logmap.source}/{table.name}", len(rows)),
+        EVENT_ROW: stacked.rows[rows].astype("int64"),
+        FILE: stacked.file_index[rows],
     })
-    for name, column in {**table.attributes, **rule.attributes}.items():
-        kind = table.normalise.get(column, "text")
-        values = text[column] if kind in _RAW_ATTRIBUTE else normal[column]
-        events[name] = values[rows].to_numpy()
+    carried = [{**table.attributes, **rule.attributes} for rule, _ in emitted_by]
+    names: list[str] = []
+    for attributes in carried:
+        names += [name for name in attributes if name not in names]
+    for name in names:
+        columns = [attributes.get(name) for attributes in carried]
+        if len(set(columns)) == 1:  # the table's own attribute: one column on every row
+            events[name] = _attribute(ctx, columns[0], rows)  # type: ignore[arg-type]
+        else:
+            parts = [_attribute(ctx, column, r) if column else None for column, (_, r) in zip(columns, emitted_by)]
+            events[name] = union_categoricals(parts, lengths)
     return events
 
 
@@ -285,10 +698,67 @@ def empty_events() -> pd.DataFrame:
     })
 
 
+def concat_events(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Event frames one after the other, columns in order of first appearance (as
+    ``pd.concat``), a column missing from a frame blank there; categorical columns stay
+    categorical over the union of their categories (``pd.concat`` would turn categoricals
+    with different categories into object columns, a Python string per event)."""
+    frames = [f for f in frames if len(f.columns)]
+    if not frames:
+        return empty_events()
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    names: list[str] = []
+    for frame in frames:
+        names += [c for c in frame.columns if c not in names]
+    lengths = [len(f) for f in frames]
+    out: dict[str, object] = {}
+    for name in names:
+        parts = [f[name] if name in f.columns else None for f in frames]
+        present = [p for p in parts if p is not None]
+        categorical = [isinstance(p.dtype, pd.CategoricalDtype) for p in present]
+        blank = [p.dtype == object and bool(p.isna().all()) for p in present]
+        if any(categorical) and all(c or b for c, b in zip(categorical, blank)):
+            out[name] = union_categoricals(
+                [p.array if p is not None and isinstance(p.dtype, pd.CategoricalDtype) else None for p in parts],
+                lengths,
+            )
+        else:
+            filled = [p if p is not None else pd.Series(np.full(k, None, dtype=object)) for p, k in zip(parts, lengths)]
+            out[name] = pd.concat([p.reset_index(drop=True) for p in filled], ignore_index=True)
+    return pd.DataFrame(out)
+
+
+def union_categoricals(parts: list[pd.Categorical | None], lengths: list[int]) -> pd.Categorical:
+    """Categoricals (None: all blank, of the given length) one after the other, over the
+    union of their categories in order of first appearance. Parts that share their type
+    (the rules of one table) keep their codes; otherwise the union is one factorize."""
+    dtypes: list[pd.CategoricalDtype] = []
+    for part in parts:
+        if part is not None and not any(part.dtype is d for d in dtypes):
+            dtypes.append(part.dtype)
+    if not dtypes:
+        return _categorical(np.full(sum(lengths), -1, dtype=np.int8), pd.CategoricalDtype(pd.Index([], dtype="str")))
+    if len(dtypes) == 1:
+        codes = [p.codes if p is not None else np.full(k, -1, dtype=np.int8) for p, k in zip(parts, lengths)]
+        return _categorical(np.concatenate(codes), dtypes[0])
+    found, union = pd.factorize(dtypes[0].categories.append([d.categories for d in dtypes[1:]]))
+    bounds = np.cumsum([0, *[len(d.categories) for d in dtypes]])
+    remaps = {id(d): found[a:b] for d, a, b in zip(dtypes, bounds[:-1], bounds[1:])}
+    codes = []
+    for part, k in zip(parts, lengths):
+        if part is None or not len(part.categories):
+            codes.append(np.full(k, -1, dtype=np.int64))
+            continue
+        own = part.codes
+        codes.append(np.where(own >= 0, remaps[id(part.dtype)][np.maximum(own, 0)], -1))
+    return _categorical(np.concatenate(codes), pd.CategoricalDtype(pd.Index(union)))
+
+
 def _first_nonempty(arrays: list[np.ndarray], n: int) -> np.ndarray:
-    out = np.full(n, OK, dtype=object)
+    out = np.zeros(n, dtype=np.int16)
     for arr in arrays:
-        take = (out == OK) & (arr != OK)
+        take = (out == 0) & (arr != 0)
         out[take] = arr[take]
     return out
 
@@ -296,38 +766,55 @@ def _first_nonempty(arrays: list[np.ndarray], n: int) -> np.ndarray:
 # --- accounts and case attributes ---------------------------------------------------------
 
 
+def _in_order_of_appearance(values: np.ndarray, names: list[str], skip: set[int]) -> list[tuple[str, int]]:
+    """(name, count) of the codes in ``values``, in the order they first appear (as a
+    Counter built row by row would list them)."""
+    if not len(values):
+        return []
+    counts = np.bincount(values.astype(np.int64), minlength=len(names))
+    present = [c for c in np.flatnonzero(counts) if c not in skip]
+    first = {c: int(np.argmax(values == c)) for c in present}
+    return [(names[c], int(counts[c])) for c in sorted(present, key=first.__getitem__)]
+
+
 def _accounts(
-    raws: list[RawTable], file_index: np.ndarray, status: np.ndarray, flags: list[pd.Series],
-    frame: pd.DataFrame, events: pd.DataFrame,
+    raws: list[RawTable], file_index: np.ndarray, status: np.ndarray, flags: list[np.ndarray],
+    events: pd.DataFrame, codes: _Codes,
 ) -> list[TableAccount]:
     event_counts = np.bincount(events[FILE].to_numpy(dtype=np.int64), minlength=len(raws)) if len(events) \
         else np.zeros(len(raws), dtype=np.int64)
     accounts = []
     for index, raw in enumerate(raws):
         mine = file_index == index
-        counts = Counter(status[mine].tolist())
+        counts = Counter(dict(_in_order_of_appearance(status[mine], codes.names, set())))
         account = TableAccount(
             path=str(raw.path), source=raw.source, table=raw.table, sheet=raw.sheet,
             rows_read=int(mine.sum()),
             used=counts.pop(USED, 0), blank=counts.pop(BLANK, 0), duplicate=counts.pop(DUPLICATE, 0),
             rejected=Counter(counts), events=int(event_counts[index]),
         )
+        used = mine & (status == codes(USED))
         for flag in flags:
-            values = flag.to_numpy(dtype=object)[mine & (status == USED)]
-            account.flags.update(v for v in values.tolist() if v != OK)
+            for name, count in _in_order_of_appearance(flag[used], codes.names, {0}):
+                account.flags[name] += count
         account.check()
         accounts.append(account)
     return accounts
 
 
 def _case_attributes(
-    table: TableMap, ids: pd.Series, normal: dict[str, pd.Series], text: dict[str, pd.Series],
-    dates: dict[str, ParsedDates], used: np.ndarray,
+    table: TableMap, columns: dict[str, Column], dates: dict[str, _RowDates], used: np.ndarray,
 ) -> pd.DataFrame:
     if not table.case_attributes:
         return pd.DataFrame(columns=[CASE])
-    out = pd.DataFrame({CASE: ids[used].to_numpy()})
+    id_col = columns[table.id]
+    rows = np.flatnonzero(used)
+    out = pd.DataFrame({CASE: id_col.values(id_col.distinct.ids[0])[rows]})
     for name, column in table.case_attributes.items():
-        values = dates[column].values if name == BIRTH_DATE else normal[column]
-        out[name] = values[used].to_numpy()
+        if name == BIRTH_DATE:
+            out[name] = dates[column].values[rows]
+        else:
+            col = columns[column]
+            normal = col.distinct.normal(table.normalise.get(column, "text"))
+            out[name] = normal.to_numpy(dtype=object)[col.codes[rows]]
     return out

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import itertools
 import re
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +98,7 @@ def _table_from_rows(
 
 def decode(path: Path, data: bytes, encoding: str | None) -> str:
     """Bytes to text, strictly: UTF-8 (with or without BOM), UTF-16 with a BOM, or as named."""
-    if not data.strip():
+    if not data or data.isspace():  # as `not data.strip()`, without copying the file
         raise InputFileError(path, "EMPTY_FILE", "the file is empty")
     try:
         if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -123,18 +123,38 @@ def _sniff_delimiter(lines: list[str]) -> str:
     return best if counts[best] else ","
 
 
+#: a UTF-8 file larger than this is decoded only this far to find its header row; Arrow's
+#: parser checks the rest is UTF-8 as it reads it
+HEAD_BYTES = 1 << 20
+
+
 def read_csv_table(path: Path, data: bytes, encoding: str | None, candidates: list[Candidate]) -> RawTable:
     """One CSV file as one table; every cell is kept as text.
 
     The header row is looked for among the first records, as in a sheet: a CSV saved from a
     workbook keeps the title rows above its header. Records above the header are not rows.
+
+    A large UTF-8 file is not decoded to Python text at all: its head is, to find the header,
+    and Arrow reads the bytes (validating them). Whenever that shortcut cannot decide
+    exactly as reading the whole text would (a header not found, a record Arrow cannot
+    read), the whole file is decoded after all, so errors and their order stay the same.
     """
-    text = decode(path, data, encoding)
-    delimiter = _sniff_delimiter(text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    full: list[str] = []
+
+    def whole_text() -> str:
+        if not full:
+            full.append(decode(path, data, encoding))
+        return full[0]
+
+    head = _utf8_head(data) if encoding is None else None
+    start = _head_records(head, HEADER_SEARCH_ROWS, whole=False) if head is not None else None
+    if start is None:
+        start = _head_records(whole_text(), HEADER_SEARCH_ROWS, whole=True)
+    assert start is not None
+    delimiter, records = start
     found: tuple[int, list[str], Match] | None = None
     near: list[str] | None = None
-    for index, record in enumerate(itertools.islice(reader, HEADER_SEARCH_ROWS)):
+    for index, record in enumerate(records):
         header = [h.strip().lstrip("\ufeff") for h in record]
         if not any(header):
             continue
@@ -144,6 +164,8 @@ def read_csv_table(path: Path, data: bytes, encoding: str | None, candidates: li
             break
         if isinstance(match, list) and near is None:
             near = match
+    if found is None:
+        whole_text()  # a file that is not valid text is that error first
     if found is None and near is not None:
         raise InputFileError(path, "COLUMN_MISSING", "missing column(s): " + "; ".join(near))
     if found is None:
@@ -152,18 +174,97 @@ def read_csv_table(path: Path, data: bytes, encoding: str | None, candidates: li
             "its header row matches no SSDA903 table, Annex A list or logmap table",
         )
     header_index, header, match = found
-    body, rejected = _csv_body(text, delimiter, len(header), header_index + 1)
+    raw = _utf8(data, whole_text, encoding)
+    quoted = b'"' in data if not full else '"' in full[0]  # bytes as read, or decoded text
+    body, rejected = _csv_body(whole_text, raw, quoted, delimiter, len(header), header_index + 1)
     table = _table_from_rows(path, match, header, body, first_row=header_index + 2, sheet=None, unit="row")
     table.rejected_rows = rejected
     return table
 
 
-def _csv_body(text: str, delimiter: str, width: int, skip: int) -> tuple[pd.DataFrame, dict[int, str]]:
+def _utf8_head(data: bytes) -> str | None:
+    """The whole lines in the first `HEAD_BYTES` of a large file assumed UTF-8 (BOM
+    dropped), or None for a small file, a UTF-16 one, or a head that does not decode."""
+    if len(data) <= HEAD_BYTES or data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    end = data.rfind(b"\n", 0, HEAD_BYTES)  # a line end is one byte, never inside a character
+    if end < 0:
+        return None
+    try:
+        return data[: end + 1].decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def _head_records(text: str, count: int, *, whole: bool) -> tuple[str, list[list[str]]] | None:
+    """The delimiter (sniffed on the first ``count`` lines) and the first ``count`` records
+    of ``text``. When ``text`` is only the head of the file, None unless it holds ``count``
+    whole lines and one record more than needed (which proves the last one needed whole)."""
+    if not whole and _nth_line_end(text, count) < 0:
+        return None
+    delimiter = _sniff_delimiter(_first_lines(text, count))
+    records = list(itertools.islice(csv.reader(_lines(text), delimiter=delimiter), count + 1))
+    if not whole and len(records) <= count:
+        return None
+    return delimiter, records[:count]
+
+
+def _nth_line_end(text: str, count: int) -> int:
+    """The position of the ``count``-th "\\n" of ``text`` (-1 when it has fewer)."""
+    end = -1
+    for _ in range(count):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return -1
+    return end
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their line ends, as ``io.StringIO(text, newline="")`` gives
+    them, found one at a time: reading a header never copies a large file's text."""
+    for found in _LINE.finditer(text):
+        yield found.group()
+
+
+def _first_lines(text: str, count: int) -> list[str]:
+    """The first ``count`` lines split on "\\n" (as ``text.split("\\n")`` would give them)."""
+    lines: list[str] = []
+    start = 0
+    while len(lines) < count:
+        end = text.find("\n", start)
+        if end < 0:
+            lines.append(text[start:])
+            break
+        lines.append(text[start:end])
+        start = end + 1
+    return lines
+
+
+def _utf8(data: bytes, text: Callable[[], str], encoding: str | None) -> pa.Buffer:
+    """The file as UTF-8 for Arrow's parser: the bytes as read (without a BOM, no copy) when
+    they should be UTF-8 already (Arrow checks that they are); encoded from the decoded text
+    otherwise."""
+    if encoding is None and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+        return pa.py_buffer(data).slice(skip)
+    return pa.py_buffer(text().encode("utf-8"))
+
+
+def _csv_body(
+    text: Callable[[], str], raw: pa.Buffer, quoted: bool, delimiter: str, width: int, skip: int,
+) -> tuple[pd.DataFrame, dict[int, str]]:
     """The data records as text; records with the wrong number of fields are rejected.
 
-    The fast path (pyarrow) reads well-formed files; a file with any ragged record is read
-    again record by record so each bad record is known by its number and nothing shifts into
-    the wrong column.
+    The fast path (pyarrow) reads well-formed files from ``raw``, the UTF-8 bytes of the
+    file's ``text``; a file with any ragged record (or bytes that are not UTF-8) is read
+    again from its decoded text, record by record, so each bad record is known by its
+    number and nothing shifts into the wrong column (and text that does not decode is the
+    `decode` error). Arrow's parser is told values may span lines only when the file has a
+    quote character at all (``quoted``): that mode parses serially, and without a quote no
+    value can hold a line break.
     """
     names = [f"c{i}" for i in range(width)]
     ragged = False
@@ -175,14 +276,15 @@ def _csv_body(text: str, delimiter: str, width: int, skip: int) -> tuple[pd.Data
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            pa.BufferReader(raw),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
+                delimiter=delimiter, newlines_in_values=quoted, ignore_empty_lines=False,
                 invalid_row_handler=on_invalid,
             ),
+            # large_string is what pandas' str dtype holds: no conversion to a frame
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                column_types={n: pa.large_string() for n in names}, strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
@@ -192,13 +294,13 @@ def _csv_body(text: str, delimiter: str, width: int, skip: int) -> tuple[pd.Data
         body = table.to_pandas()
         body.columns = range(width)
         return body, {}
-    return _csv_body_slow(text, delimiter, width, skip)
+    return _csv_body_slow(text(), delimiter, width, skip)
 
 
 def _csv_body_slow(text: str, delimiter: str, width: int, skip: int) -> tuple[pd.DataFrame, dict[int, str]]:
     rows: list[list[str]] = []
     rejected: dict[int, str] = {}
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     for _ in range(skip):
         next(reader, None)
     for number, record in enumerate(reader, start=skip + 1):
@@ -209,7 +311,9 @@ def _csv_body_slow(text: str, delimiter: str, width: int, skip: int) -> tuple[pd
         else:
             rows.append([""] * width)
             rejected[number] = ROW_SHAPE
-    return pd.DataFrame(rows, columns=range(width), dtype=object), rejected
+    # text columns, as the fast path gives (not object columns of Python strings)
+    cells = pd.DataFrame(rows, columns=range(width), dtype=object)
+    return cells.astype("str") if len(cells) else cells, rejected
 
 
 # --- xlsx -------------------------------------------------------------------------------
