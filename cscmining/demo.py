@@ -2,7 +2,8 @@
 
 It is also the recipe an analyst follows on real returns: ingest, maps at summary and
 detail level, variants, bottlenecks, stuck children and timescale trends, each written to
-one folder.
+one folder, and the workshop report that brings them together at the ``standard``
+disclosure level (`cscmining.report`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .eventlog import EventLog, write_event_log
 from .ingest import build_event_log
 from .outputs import write_text
 from .render.dot import write_map
+from .report import ReportResult, write_report
 from .samples import write_samples
 from .sources import DATA_SUFFIXES
 from .timescales import StuckResult, TrendResult, stuck, timescale_trend
@@ -36,6 +38,7 @@ class DemoResult:
     bottlenecks: BottleneckReport
     stuck: StuckResult
     trend: TrendResult
+    report: ReportResult
     written: list[Path] = field(default_factory=list)
 
 
@@ -92,7 +95,11 @@ def run_demo(
         "as_at": stuck_now.as_at.isoformat(), "children": stuck_now.children,
         "any_rule": stuck_now.total_children,
     }))
-    return DemoResult(log, summary, found, ranked, stuck_now, trend, written)
+
+    say("writing the workshop report")
+    report = write_report(log, out / "report.html")
+    written.append(report.path)
+    return DemoResult(log, summary, found, ranked, stuck_now, trend, report, written)
 
 
 def _json(path: Path, payload: dict[str, Any]) -> Path:

@@ -21,7 +21,8 @@ from .context import AppContext
               show_default=True, help="Folder to write the demo's outputs to.")
 @click.pass_obj
 def demo(app: AppContext, samples: Path, output: Path) -> None:
-    """Run the whole main job on the synthetic samples: log, maps, variants, stuck children.
+    """Run the whole main job on the synthetic samples: log, maps, variants, stuck children,
+    and the workshop report (report.html, at the standard disclosure level).
 
     \b
     Example:
@@ -35,3 +36,5 @@ def demo(app: AppContext, samples: Path, output: Path) -> None:
     app.out.print(f"\nwrote {len(result.written)} files to {output}/:")
     for path in result.written:
         app.out.print(f"  {path.name}", markup=False)
+    app.out.print(f"open {result.report.path} in a browser: the workshop report "
+                  f"(disclosure {result.report.policy.level}, checked)", markup=False)

@@ -17,6 +17,12 @@ becomes an HTML-like label) and its durations read "1MO". Here:
   thicker pen and a numbered ▲ marker, and a title block with the data period, the as-at
   date, the children, the filters, what simplification hid, and a key to every width and
   colour. Blue and vermillion stay distinct for the common colour-vision deficiencies.
+- **Two layouts.** Without disclosure control (``to_dot(result)``) the analyst's own map:
+  every raw number, several to a box, and numeric hover texts. With a `ProtectedMap`
+  (``to_dot(result, shown=...)``) the shareable map: every number, width and colour drawn
+  from the protected values, one count to a box or line as the independent checker reads
+  them (`cscmining.disclosure`), no numbers in tooltips, and ``c`` drawn alike whatever it
+  hides. Both share the preamble, the key's pieces and the pressure-point rows.
 """
 
 from __future__ import annotations
@@ -26,12 +32,18 @@ import math
 import shutil
 import subprocess
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..disclosure import NOT_APPLICABLE, SUPPRESSED, SUPPRESSED_PENWIDTH, Count, Shown, format_count
 from ..discover import Edge, MapResult, Node, PressurePoint, percent
 from ..errors import CscMiningError, UsageError
-from ..outputs import write_bytes
+from ..outputs import atomic_path
+from ..protected import (
+    Figure, Guard, Phrase, ProtectedMap, ShownEdge, ShownNode, ShownPoint, shown_days,
+    shown_percent,
+)
 from . import count, day, days, plural
 
 Metric = Literal["frequency", "performance"]
@@ -58,6 +70,10 @@ DURATION_BINS: tuple[tuple[float, str, str], ...] = (
 #: node fill by events, lightest to darkest (dark text stays readable on all)
 NODE_SHADES = ("#F7FBFF", "#DEEBF7", "#C6DBEF", "#A9CCE5", "#8DBDDE")
 NEUTRAL_FILL = "#F2F2F2"
+#: every line shown as c is drawn in this colour (at `SUPPRESSED_PENWIDTH`), every box shown
+#: as c in this fill, whatever they hide (SDC-11)
+HIDDEN = "#9A9A9A"
+HIDDEN_FILL = "#FFFFFF"
 MIN_PEN, MAX_PEN, PRESSURE_EXTRA_PEN = 1.2, 9.0, 2.0
 PNG_DPI = 144
 
@@ -144,20 +160,63 @@ def _f(value: float) -> str:
 # The map
 
 
-def to_dot(result: MapResult, *, metric: Metric = "frequency") -> str:
-    """The DOT source of the map (see the module docstring)."""
+def to_dot(result: MapResult, *, metric: Metric = "frequency",
+           shown: ProtectedMap | None = None, embedded: bool = False) -> str:
+    """The DOT source of the map (see the module docstring).
+
+    With ``shown`` (the protected values of the whole map ``result`` was drawn from, maybe
+    simplified), the shareable layout: every number, width and colour comes from ``shown``
+    (see `_shared_lines`). Without it, the analyst's own layout with every raw number.
+    ``embedded`` draws the map for a page that says its title and key itself: no title
+    block, and larger type, so the map reads at the width of the page.
+    """
     if metric not in METRICS:
         raise UsageError(f"--metric must be frequency or performance, not {metric!r}")
+    if shown is not None:
+        return _digraph(_shared_lines(result, metric, shown, embedded))
     marks = _marks(result.pressure)
     largest = max([e.count for e in result.edges] + list(result.start.values())
                   + list(result.end.values()) + [1])
     most_events = max([n.events for n in result.nodes] + [1])
-    size = 16 if result.level == "summary" else 14
     ids = {n.activity: n.id for n in result.nodes}
     terminal = {n.activity for n in result.nodes if n.terminal}
-    lines = [
+    size = _size(result.level, embedded)
+    title = None if embedded else title_block(result, metric, largest)
+    lines = _preamble(size, _graph_attrs(size, title))
+    lines += ["  " + _node(n, metric, marks, most_events, result.level) for n in result.nodes]
+    lines += [
+        "  " + f"start -> {ids[a]} "
+        + _attrs(_link_attrs(n, largest, f"{plural(n, 'journey')} start here"))
+        for a, n in result.start.items()
+    ]
+    lines += ["  " + _edge(e, ids, metric, marks, largest) for e in result.edges]
+    lines += [
+        "  " + f"{ids[a]} -> end "
+        + _attrs(_link_attrs(n, largest, f"{plural(n, 'journey')} ended here"))
+        for a, n in result.end.items() if a in terminal
+    ]
+    return _digraph(lines)
+
+
+#: how much larger the type of an embedded map is (`to_dot`), and its tighter spacing: the
+#: layout's width is mostly boxes and labels, so larger type needs less space between ranks
+EMBEDDED_LARGER = 10
+EMBEDDED_SPACING = (("nodesep", "0.3"), ("ranksep", "0.15"))
+
+
+def _size(level: str, embedded: bool = False) -> int:
+    return (16 if level == "summary" else 14) + (EMBEDDED_LARGER if embedded else 0)
+
+
+def _digraph(lines: list[str]) -> str:
+    return "\n".join([*lines, "}"]) + "\n"
+
+
+def _preamble(size: int, graph_attrs: str) -> list[str]:
+    """The graph, its defaults, and the Start and End nodes: the same in both layouts."""
+    return [
         'digraph "process map" {',
-        "  " + _graph_attrs(result, metric, largest, size),
+        "  " + graph_attrs,
         "  " + "node " + _attrs([
             ("shape", "box"), ("style", quote("rounded,filled")), ("fontname", quote(FONT)),
             ("fontsize", str(size)), ("color", quote(INK)), ("fontcolor", quote(INK)),
@@ -179,20 +238,6 @@ def to_dot(result: MapResult, *, metric: Metric = "frequency") -> str:
             ("tooltip", quote("Journeys that ended: case closed or left care")),
         ]),
     ]
-    lines += ["  " + _node(n, metric, marks, most_events, result.level) for n in result.nodes]
-    lines += [
-        "  " + f"start -> {ids[a]} "
-        + _attrs(_link_attrs(n, largest, f"{plural(n, 'journey')} start here"))
-        for a, n in result.start.items()
-    ]
-    lines += ["  " + _edge(e, ids, metric, marks, largest) for e in result.edges]
-    lines += [
-        "  " + f"{ids[a]} -> end "
-        + _attrs(_link_attrs(n, largest, f"{plural(n, 'journey')} ended here"))
-        for a, n in result.end.items() if a in terminal
-    ]
-    lines.append("}")
-    return "\n".join(lines) + "\n"
 
 
 def _marks(points: Iterable[PressurePoint]) -> dict[tuple[str, ...], int]:
@@ -280,26 +325,29 @@ def _link_attrs(n: int, largest: int, tip: str) -> list[tuple[str, str]]:
 # Title block and key
 
 
-def _graph_attrs(result: MapResult, metric: Metric, largest: int, size: int) -> str:
-    return "graph " + _attrs([
+def _graph_attrs(size: int, title: str | None) -> str:
+    """The graph's layout, and its title block (our own HTML-like markup); without a title
+    (embedded) the spacing is `EMBEDDED_SPACING`."""
+    layout = _graph_layout(size)
+    if title is None:
+        spacing = dict(EMBEDDED_SPACING)
+        return "graph " + _attrs([(k, quote(spacing[k]) if k in spacing else v)
+                                  for k, v in layout])
+    return "graph " + _attrs([*layout, ("label", "<" + title + ">")])
+
+
+def _graph_layout(size: int) -> list[tuple[str, str]]:
+    return [
         ("rankdir", "LR"), ("fontname", quote(FONT)), ("fontsize", str(size)),
         ("fontcolor", quote(INK)), ("bgcolor", quote("white")), ("pad", quote("0.4")),
         ("nodesep", quote("0.45")), ("ranksep", quote("0.7")), ("labelloc", "t"),
         ("labeljust", "l"), ("newrank", "true"), ("outputorder", "edgesfirst"),
-        ("label", "<" + title_block(result, metric, largest) + ">"),
-    ])
+    ]
 
 
 def title_block(result: MapResult, metric: Metric, largest: int) -> str:
     """The HTML-like title and key: our own markup; every data text goes through `_h`."""
-    level = "stage groups" if result.level == "summary" else "activities"
-    rows = [
-        _row(f'<FONT POINT-SIZE="24"><B>{_h(TITLE)}</B></FONT>'),
-        _row(_h(f"{'Summary map' if result.level == 'summary' else 'Detail map'} of {level}, "
-                f"{'frequency' if metric == 'frequency' else 'time between stages'}")),
-        _row(_h(_facts(result))),
-        _row(_h("Filters: " + ("; ".join(result.filters) if result.filters else "none"))),
-    ]
+    rows = _heading_rows(result, metric, _h(_facts(result)), result.filters)
     if result.hidden:
         rows.append(_row(_h(_hidden_text(result))))
     rows += _key(result, metric, largest)
@@ -307,6 +355,20 @@ def title_block(result: MapResult, metric: Metric, largest: int) -> str:
         rows += _pressure_key(result.pressure)
     return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3">'
             + "".join(rows) + "</TABLE>")
+
+
+def _heading_rows(result: MapResult, metric: Metric, facts: str,
+                  filters: Iterable[str]) -> list[str]:
+    """Title, kind of map, the facts line (already markup) and the filters."""
+    level = "stage groups" if result.level == "summary" else "activities"
+    said = "; ".join(filters) or "none"
+    return [
+        _row(f'<FONT POINT-SIZE="24"><B>{_h(TITLE)}</B></FONT>'),
+        _row(_h(f"{'Summary map' if result.level == 'summary' else 'Detail map'} of {level}, "
+                f"{'frequency' if metric == 'frequency' else 'time between stages'}")),
+        _row(facts),
+        _row(_h(f"Filters: {said}")),
+    ]
 
 
 def _row(cell: str) -> str:
@@ -348,36 +410,275 @@ def _key(result: MapResult, metric: Metric, largest: int) -> list[str]:
     samples = sorted({1, max(1, largest // 4), largest})
     widths = [f"{_swatch(INK, '━━', round(8 + 3 * pen_width(n, largest)))} {_h(count(n))}"
               for n in samples]
-    said = ("number on the line: moves" if metric == "frequency"
-            else "label: median / 90th percentile time to the next stage")
-    rows = [_key_row("Lines", *widths, _h(f"width: number of moves; {said}"))]
-    if metric == "performance":
-        bins = [f"{_swatch(colour)} {_h(text)}" for _, colour, text in DURATION_BINS]
-        rows.append(_key_row("Colour", *bins, _h("median time to the next stage")))
+    rows = [_lines_row(widths, metric)]
+    rows += _colour_rows(metric)
     shade = (f"{_swatch(NODE_SHADES[1])}{_swatch(NODE_SHADES[-1])} {_h('shade: events')}"
              if metric == "frequency" else "")
     waiting = _h("waiting now: children whose latest event is here, still in the system")
     rows.append(_key_row("Boxes", *([shade] if shade else []), waiting))
-    rows.append(_key_row(
+    rows.append(_marks_row())
+    return rows
+
+
+def _lines_row(widths: list[str], metric: Metric) -> str:
+    said = ("number on the line: moves" if metric == "frequency"
+            else "label: median / 90th percentile time to the next stage")
+    return _key_row("Lines", *widths, _h(f"width: number of moves; {said}"))
+
+
+def _colour_rows(metric: Metric) -> list[str]:
+    if metric != "performance":
+        return []
+    bins = [f"{_swatch(colour)} {_h(text)}" for _, colour, text in DURATION_BINS]
+    return [_key_row("Colour", *bins, _h("median time to the next stage"))]
+
+
+def _marks_row() -> str:
+    return _key_row(
         "Marks",
         f"{_swatch(VERMILLION, '▲')} {_h('pressure point (thick, orange), listed below')}",
         f"{_swatch(GREEN, '●')} {_h('Start')}",
         f"{_swatch(INK, '◉')} {_h('End: case closed or left care')}",
-    ))
-    return rows
+    )
 
 
 def _pressure_key(points: Iterable[PressurePoint]) -> list[str]:
+    return _pressure_rows((p.rank, p.where, [_h(r) for r in p.reasons]) for p in points)
+
+
+def _pressure_rows(points: Iterable[tuple[int, str, list[str]]]) -> list[str]:
+    """The pressure-point rows of the key: rank, where, and the reasons (already markup)."""
     mark = f'<FONT COLOR="{VERMILLION}"><B>{{}}</B></FONT>'
     rows = [_row(mark.format(_h("Pressure points"))
                  + _h(": most child-days, children waiting or missed timescales"))]
     rows += [
-        _row(f"{mark.format(_h(f'▲{p.rank}'))} <B>{_h(p.where)}</B>: "
-             + f'<BR ALIGN="LEFT"/>{"&#160;" * 6}'.join(_h(r) for r in p.reasons)
+        _row(f"{mark.format(_h(f'▲{rank}'))} <B>{_h(where)}</B>: "
+             + f'<BR ALIGN="LEFT"/>{"&#160;" * 6}'.join(reasons)
              + '<BR ALIGN="LEFT"/>')
-        for p in points
+        for rank, where, reasons in points
     ]
     return rows
+
+
+# ---------------------------------------------------------------------------------------
+# The shareable layout: every number from a `ProtectedMap`
+
+
+def _shared_lines(result: MapResult, metric: Metric, shown: ProtectedMap,
+                  embedded: bool) -> list[str]:
+    """The map drawn from protected values, following the checker's count-position
+    convention (`cscmining.disclosure`): a box or a line shows one count, alone on its label
+    line (a box its events, a line its moves); nothing with a number goes in a tooltip; a line
+    or box shown as ``c`` is drawn in `HIDDEN` at `SUPPRESSED_PENWIDTH`, whatever it hides.
+    Journeys still open end in a dotted stub per stage that says how many wait there, so every
+    box's in-flow and out-flow are drawn in full and its sums can be checked.
+    """
+    ids = {n.activity: n.id for n in result.nodes}
+    terminal = {n.activity for n in result.nodes if n.terminal}
+    starts = {a: shown.start[a] for a in result.start}
+    ends = {a: shown.end[a] for a in result.end if a in terminal}
+    waiting = {a: shown.end[a] for a in result.end if a not in terminal}
+    edges = [shown.edges[e.key] for e in result.edges]
+    flows = [e.count for e in edges] + list(starts.values()) + list(ends.values())
+    largest = max([v for v in flows if isinstance(v, int)] + [1])
+    events = [shown.nodes[n.activity].events for n in result.nodes]
+    most = max([v for v in events if isinstance(v, int)] + [1])
+    points = shown.points(result.pressure, result.pressure)
+    marks = {p.key: p.rank for p in points}
+    size = _size(result.level, embedded)
+    title = None
+    if not embedded:
+        key = _SharedKey(metric, largest, sorted({v for v in flows if isinstance(v, int)}),
+                         any(v == SUPPRESSED for v in [*flows, *events, *waiting.values()]))
+        title = _shared_title(result, metric, shown, key, points)
+    lines = _preamble(size, _graph_attrs(size, title))
+    lines += ["  " + f"{n.id} " + _attrs(_shared_node(
+        shown.nodes[n.activity], metric, marks.get((n.activity,)), most)) for n in result.nodes]
+    lines += ["  " + f"start -> {ids[a]} " + _attrs(_shared_link(v, largest))
+              for a, v in starts.items()]
+    lines += ["  " + f"{ids[e.source]} -> {ids[e.target]} "
+              + _attrs(_shared_edge(e, metric, marks.get(e.key), largest)) for e in edges]
+    lines += ["  " + f"{ids[a]} -> end " + _attrs(_shared_link(v, largest))
+              for a, v in ends.items()]
+    for a, v in waiting.items():
+        lines += _stub(ids[a], "w", _waiting_link(v))
+    for a, side in _unfinished_sums(result, shown):
+        link = [("label", quote("")), ("color", quote(MUTED)), ("style", "dotted"),
+                ("arrowhead", "none"), ("minlen", "0")]
+        lines += _stub(ids[a], side, link)
+    return lines
+
+
+def _stub(node_id: str, side: str, link: list[tuple[str, str]]) -> list[str]:
+    """A short line from a box to a dot beside it (``o``, ``w``) or from a dot into it
+    (``i``): the flows of a box that the map does not draw as a line between stages."""
+    stub = f"{node_id}{side}"
+    ends = f"{stub} -> {node_id}" if side == "i" else f"{node_id} -> {stub}"
+    return ["  " + f"{stub} " + _attrs([
+                ("label", quote("")), ("shape", "point"), ("width", "0.09"),
+                ("color", quote(MUTED)), ("fillcolor", quote(MUTED))]),
+            "  " + f"{ends} " + _attrs(link)]
+
+
+def _unfinished_sums(result: MapResult, shown: ProtectedMap) -> list[tuple[str, str]]:
+    """The sides (``i`` in, ``o`` out) of boxes whose drawn sum would mislead the checker.
+
+    A simplified map leaves lines off, so a box no longer equals the lines drawn into it or
+    out of it. Where that sum holds a ``c``, a reader (and the checker) would "work it out"
+    wrongly; an unlabelled dotted stub there says "and other paths", an unknown that makes
+    the sum say nothing. Sums without a ``c`` cannot give anything away and get no stub.
+    """
+    drawn = {e.key for e in result.edges}
+    out: list[tuple[str, str]] = []
+    for node in result.nodes:
+        a = node.activity
+        sides = {
+            "i": ([v for k, v in shown.edges.items() if k[1] == a and k in drawn]
+                  + ([shown.start[a]] if a in result.start else []),
+                  any(k[1] == a and k not in drawn for k in shown.edges)
+                  or (a in shown.start and a not in result.start)),
+            "o": ([v for k, v in shown.edges.items() if k[0] == a and k in drawn]
+                  + ([shown.end[a]] if a in result.end else []),
+                  any(k[0] == a and k not in drawn for k in shown.edges)
+                  or (a in shown.end and a not in result.end)),
+        }
+        for side, (values, lost) in sides.items():
+            hidden = shown.nodes[a].hidden or any(
+                (v.hidden if isinstance(v, ShownEdge) else v == SUPPRESSED) for v in values)
+            if lost and hidden:
+                out.append((a, side))
+    return out
+
+
+def _over_line(over: Shown | None) -> list[str]:
+    """The share over a timescale, as a label line (never a bare count); none for z."""
+    if over is None or over == NOT_APPLICABLE:
+        return []
+    if over == SUPPRESSED:
+        return ["over timescale: c"]
+    return [f"{shown_percent(over)} over timescale"]
+
+
+def _shared_node(node: ShownNode, metric: Metric, rank: int | None,
+                 most: int) -> list[tuple[str, str]]:
+    title = node.activity if rank is None else f"▲{rank} {node.activity}"
+    lines = [title, format_count(node.events), *_over_line(node.over)]
+    if node.hidden:
+        return [("label", _multiline(*lines)), ("fillcolor", quote(HIDDEN_FILL)),
+                ("style", quote("rounded,filled,dashed")), ("color", quote(HIDDEN))]
+    if rank is not None:
+        return [("label", _multiline(*lines)), ("fillcolor", quote(PRESSURE_FILL)),
+                ("color", quote(VERMILLION)), ("penwidth", "3.5")]
+    fill = node_shade(int(node.events), most) if metric == "frequency" else NEUTRAL_FILL
+    return [("label", _multiline(*lines)), ("fillcolor", quote(fill))]
+
+
+def _hidden_line() -> list[tuple[str, str]]:
+    """How every line shown as c is drawn: one colour, one width, dashed."""
+    return [("color", quote(HIDDEN)), ("penwidth", _f(SUPPRESSED_PENWIDTH)),
+            ("arrowsize", _f(arrow_size(SUPPRESSED_PENWIDTH))), ("style", "dashed")]
+
+
+def _shared_edge(edge: ShownEdge, metric: Metric, rank: int | None,
+                 largest: int) -> list[tuple[str, str]]:
+    if edge.hidden:
+        return [("label", _multiline(SUPPRESSED)), *_hidden_line()]
+    count_ = int(edge.count)
+    width = pen_width(count_, largest)
+    if metric == "frequency":
+        text, colour = [format_count(count_)], INK
+    else:
+        text = [f"{shown_days(edge.median_days)} / {shown_days(edge.p90_days)}"]
+        colour = INK if isinstance(edge.median_days, str) else duration_colour(edge.median_days)
+    text += _over_line(edge.over)
+    extra: list[tuple[str, str]] = []
+    if rank is not None:
+        text.insert(0, f"▲{rank}")
+        colour, width = VERMILLION, width + PRESSURE_EXTRA_PEN
+        extra = [("fontcolor", quote(VERMILLION))]
+    return [("label", _multiline(*text)), ("color", quote(colour)), ("penwidth", _f(width)),
+            ("arrowsize", _f(arrow_size(width))), *extra]
+
+
+def _shared_link(value: Count, largest: int) -> list[tuple[str, str]]:
+    """A start or end line: children starting or ending there."""
+    if value == SUPPRESSED:
+        return [("label", quote(SUPPRESSED)), *_hidden_line()]
+    width = pen_width(int(value), largest)
+    return [("label", quote(format_count(value))), ("color", quote(MUTED)),
+            ("penwidth", _f(width)), ("arrowsize", _f(arrow_size(width)))]
+
+
+def _waiting_link(value: Count) -> list[tuple[str, str]]:
+    """The stub of the children still waiting at a stage: the number, not the width, says
+    how many (a wide stub would crowd the stage it leaves)."""
+    label = _multiline("waiting", format_count(value))
+    place = [("arrowhead", "none"), ("minlen", "0")]
+    if value == SUPPRESSED:
+        return [("label", label), *_hidden_line(), *place]
+    return [("label", label), ("color", quote(MUTED)), ("style", "dotted"),
+            ("penwidth", _f(MIN_PEN)), *place]
+
+
+@dataclass(frozen=True)
+class _SharedKey:
+    """What the shareable key needs: the metric, the widths to sample, whether any c shows."""
+
+    metric: Metric
+    largest: int
+    counts: list[int]
+    any_hidden: bool
+
+    def rows(self, threshold: int) -> list[str]:
+        samples = sorted({self.counts[0], self.counts[len(self.counts) // 2], self.largest}) \
+            if self.counts else []
+        widths = [f"{_swatch(INK, '━━', round(8 + 3 * pen_width(n, self.largest)))} "
+                  f"{_h(format_count(n))}" for n in samples]
+        rows = [_lines_row(widths, self.metric), *_colour_rows(self.metric)]
+        unit = "number in a box: events, or visits to a stage group"
+        stub = f"{_swatch(MUTED, '┄')} {_h('waiting: children still in the system, by stage')}"
+        rows.append(_key_row("Boxes", _h(unit), stub))
+        if self.any_hidden:
+            rows.append(_key_row(
+                "Hidden", f"{_swatch(HIDDEN, '╍╍')} <B>c</B>",
+                _h(f"fewer than {threshold} children, or hidden so that no other c can be "
+                   "worked out: drawn thin, grey and dashed whatever it hides")))
+        rows.append(_marks_row())
+        return rows
+
+
+def _phrase_markup(phrase: Phrase) -> str:
+    """A phrase inside the title block: each count in an element of its own (bold)."""
+    return "".join(f"<B>{_h(format_count(p.value))}</B>" if isinstance(p, Figure) else _h(p)
+                   for p in phrase)
+
+
+def _shared_title(result: MapResult, metric: Metric, shown: ProtectedMap, key: _SharedKey,
+                  points: list[ShownPoint]) -> str:
+    """The title block of the shareable layout: facts in shown figures, the disclosure rule."""
+    facts: Phrase = (Figure(shown.cases), f" children; events {shown.period_text()}; "
+                     f"as at {shown.day(shown.as_at)}")
+    rows = _heading_rows(result, metric, _phrase_markup(facts), shown.filters)
+    if result.hidden:
+        rows.append(_row(_h(_shared_hidden_text(result))))
+    rows.append(_row(_h(shown.policy.describe())))
+    rows += key.rows(shown.policy.threshold)
+    if points:
+        rows += _pressure_rows((p.rank, p.where, [_phrase_markup(r) for r in p.reasons])
+                               for p in points)
+    return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3">'
+            + "".join(rows) + "</TABLE>")
+
+
+def _shared_hidden_text(result: MapResult) -> str:
+    """What the map leaves off, by name and number of paths: no counts of children."""
+    hidden = result.hidden
+    parts = []
+    if hidden.activities:
+        parts.append(f"{plural(len(hidden.activities), 'stage')} ({', '.join(hidden.activities)})")
+    if hidden.paths:
+        parts.append(plural(hidden.paths, "path"))
+    return "Not drawn (to simplify, or shown as c): " + "; ".join(parts)
 
 
 # ---------------------------------------------------------------------------------------
@@ -409,9 +710,20 @@ def render(source: str, fmt: str) -> bytes:
     return done.stdout
 
 
-def write_map(result: MapResult, path: Path, *, metric: Metric = "frequency") -> Path:
-    """Write the map as DOT, SVG, PNG or PDF (by extension), atomically."""
+def write_map(result: MapResult, path: Path, *, metric: Metric = "frequency",
+              shown: ProtectedMap | None = None, guard: Guard | None = None) -> Path:
+    """Write the map as DOT, SVG, PNG or PDF (by extension), atomically.
+
+    With ``guard``, the independent checker reads what is written before it takes the final
+    name: the file itself for DOT and SVG, the DOT source a PNG or PDF is drawn from.
+    """
     fmt = output_format(path)
-    source = to_dot(result, metric=metric)
+    source = to_dot(result, metric=metric, shown=shown)
+    if guard is not None and fmt not in ("dot", "svg"):
+        guard.text(source, "dot", where=f"{path} (the DOT it is drawn from)")
     data = source.encode("utf-8") if fmt == "dot" else render(source, fmt)
-    return write_bytes(path, data)
+    with atomic_path(path, mode=None) as tmp:
+        tmp.write_bytes(data)
+        if guard is not None and fmt in ("dot", "svg"):
+            guard.file(tmp, "dot" if fmt == "dot" else "svg", final=path)
+    return path
