@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from .errors import LogMapError
 
 M = TypeVar("M", bound=BaseModel)
+#: libyaml's safe loader when it is built in (about nine times faster), else PyYAML's own
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Strict(BaseModel):
@@ -45,7 +47,7 @@ def load_model(path: Path, model: type[M]) -> M:
     except (OSError, UnicodeDecodeError) as exc:
         raise LogMapError(f"{path}: cannot read: {exc.__class__.__name__}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
