@@ -7,8 +7,6 @@ goes through a real ``python -m cscmining`` subprocess.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import os
 import subprocess
@@ -25,18 +23,6 @@ from reading_support import FIXTURES, events, write_csv
 EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
 #: a value planted in bad rows and files: it must never appear in what the user sees
 SECRET = "ZQX9931"
-
-
-def _all_commands_present() -> bool:
-    return all(importlib.util.find_spec(f"cscmining.cli.{m}") is not None for m in cli_module.COMMAND_MODULES)
-
-
-@pytest.fixture(autouse=True)
-def _commands(monkeypatch):
-    """Register every command when all modules exist; else `ingest` alone (others are being
-    written concurrently and are not what these tests are about)."""
-    if not _all_commands_present():
-        monkeypatch.setattr(cli_module, "_register", lambda: importlib.import_module("cscmining.cli.ingest"))
 
 
 def run(*args: str | Path) -> tuple[int, str, str]:
@@ -206,10 +192,6 @@ def test_error_message_with_brackets_in_path(tmp_path) -> None:
 @pytest.mark.slow
 def test_real_subprocess(tmp_path) -> None:
     """``python -m cscmining ingest`` end to end, as an analyst runs it."""
-    if not _all_commands_present():
-        pytest.skip("cscmining.cli command modules still being written: "
-                    + ", ".join(m for m in cli_module.COMMAND_MODULES
-                                if importlib.util.find_spec(f"cscmining.cli.{m}") is None))
     env = {**os.environ, "PYTHONHASHSEED": "123"}
     out = tmp_path / "log.parquet"
     done = subprocess.run(

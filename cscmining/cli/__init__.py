@@ -21,7 +21,29 @@ from .context import AppContext
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+#: command -> the module that defines it; a module is imported only when one of its
+#: commands runs, so `cscmining ingest` does not pay for pm4py, graphviz or jinja2
+LAZY_COMMANDS = {
+    "ingest": "ingest", "map": "map", "bottlenecks": "map", "variants": "analyse",
+    "stuck": "analyse", "timescales": "analyse", "compare": "compare", "report": "report",
+    "samples": "samples", "demo": "demo", "keygen": "privacy",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            importlib.import_module(f"{__name__}.{LAZY_COMMANDS[cmd_name]}")
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="cscmining")
 @click.option("--debug", is_flag=True, help="Show the Python traceback of an unexpected error.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or notes on stderr.")
@@ -31,18 +53,14 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     ctx.obj = AppContext(debug=debug, quiet=quiet)
 
 
-#: modules whose import registers their commands on `cli`
-COMMAND_MODULES = ("ingest", "map", "analyse", "samples", "demo", "privacy", "compare", "report")
-
-
 def _register() -> None:
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"{__name__}.{name}")
+    """Import every command module (for tests and tools that walk `cli.commands`)."""
+    for module in sorted(set(LAZY_COMMANDS.values())):
+        importlib.import_module(f"{__name__}.{module}")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; turn errors into one clear line and an exit code."""
-    _register()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         cli.main(args=argv, prog_name="cscmining", standalone_mode=False)
