@@ -1,12 +1,16 @@
 """The process map's numbers: every count and duration the map, its JSON and ``bottlenecks`` show.
 
-Everything is computed once, vectorised over the log cscmining sorted itself (no Python loop per
-child or event), and then checked against pm4py's own directly-follows graph and performance
-DFG of the same frame: pm4py is the reference implementation of "directly follows", and a
-disagreement (an ordering mistake, a lost event) stops the run instead of drawing a wrong map.
-cscmining computes the numbers itself because pm4py has no 90th percentile, no count of
-distinct children per edge and no waiting children, and its drawings cannot be used (hash-based
-node ids, unescaped labels, "1MO" durations).
+Everything is computed in one pass over the log cscmining sorted itself, chunk by chunk of whole
+cases (`cscmining.engines`), vectorised (no Python loop per child or event): per chunk additive
+totals (`MapTally`: counts, distinct children, and an exact histogram of move durations), then
+the map from the totals, so every engine and every chunking gives the same numbers. pm4py is
+the reference implementation of "directly follows": the tests hold these numbers equal to
+pm4py's directly-follows graph and performance DFG, and ``--engine pm4py`` (``check=True``)
+computes pm4py's alongside and stops on a disagreement (an ordering mistake, a lost event)
+instead of drawing a wrong map. cscmining computes the numbers itself because pm4py has no
+90th percentile, no count of distinct children per edge and no waiting children, its
+drawings cannot be used (hash-based node ids, unescaped labels, "1MO" durations), and it needs
+the whole log in pandas.
 
 Definitions (SPEC §2.2, §4):
 
@@ -39,10 +43,14 @@ import numpy as np
 import pandas as pd
 
 from .columns import ACTIVITY, CASE, TIMESTAMP
+from .engines import LogSource, as_source, focused_chunks
+from .engines.chunk import Activities, Chunk, summary_level
+from .engines.chunk import stage_rank as _stage_rank
+from .engines.stats import percentile, sorted_percentile
 from .errors import AccountingError, UsageError
 from .eventlog import EventLog
-from .focus import Condition, Level, activity_codes, at_level, case_runs, describe_focus, focus
-from .timescales import RuleSummary, summarise
+from .focus import Condition, Level, at_level, case_runs, describe_focus, focus
+from .timescales import STATUSES, RuleSummary, evaluate_chunk, exclusion_columns, rule_summary
 from .vocabulary import Vocabulary
 
 _NS_PER_DAY = 86_400 * 10**9
@@ -310,7 +318,7 @@ def _period_dict(period: tuple[date, date] | None) -> dict[str, str] | None:
 
 
 def process_map(
-    log: EventLog,
+    log: EventLog | LogSource,
     *,
     start: date | None = None,
     end: date | None = None,
@@ -319,29 +327,31 @@ def process_map(
     activities: float = 100.0,
     paths: float = 100.0,
     top: int = 5,
+    check: bool = False,
 ) -> MapResult:
     """Focus the log, discover its map, mark the top pressure points, then simplify.
 
-    Simplification never hides a pressure point (see `simplify`).
+    ``log`` is an `EventLog` or an engine's `LogSource`. Simplification never hides a
+    pressure point (see `simplify`). ``check``: also compute pm4py's DFG of the focused log
+    and stop on any disagreement (`check_with_pm4py`; an in-memory log only).
     """
-    focused, filters = _focused(log, start=start, end=end, where=where)
-    result = discover_map(focused, level=level, filters=filters)
+    result = _focused_map(log, start=start, end=end, where=where, level=level, check=check)
     result = replace(result, pressure=pressure_points(result, top=top))
     return simplify(result, activities=activities, paths=paths)
 
 
 def bottlenecks(
-    log: EventLog,
+    log: EventLog | LogSource,
     *,
     start: date | None = None,
     end: date | None = None,
     where: Sequence[Condition | str] = (),
     level: Level = "detail",
     top: int = 10,
+    check: bool = False,
 ) -> BottleneckReport:
     """The ``top`` edges and stages by pressure score, with their reasons."""
-    focused, filters = _focused(log, start=start, end=end, where=where)
-    result = discover_map(focused, level=level, filters=filters)
+    result = _focused_map(log, start=start, end=end, where=where, level=level, check=check)
     return BottleneckReport(
         level=result.level, as_at=result.as_at, period=result.period, cases=result.cases,
         filters=result.filters, total_child_days=result.total_child_days,
@@ -349,148 +359,284 @@ def bottlenecks(
     )
 
 
-def _focused(
-    log: EventLog, *, start: date | None, end: date | None, where: Sequence[Condition | str]
-) -> tuple[EventLog, tuple[str, ...]]:
-    focused = focus(log, start=start, end=end, where=where)
+def _focused_map(
+    log: EventLog | LogSource, *, start: date | None, end: date | None,
+    where: Sequence[Condition | str], level: Level, check: bool,
+) -> MapResult:
     filters = describe_focus(start=start, end=end, where=where)
-    if focused.events == 0:
+    source = as_source(log)
+    chunks = focused_chunks(source, "Mapping", start=start, end=end, where=where,
+                            columns=exclusion_columns(source.vocabulary.timescales))
+    result = _discover(source, chunks, level=level, filters=filters)
+    if result.events == 0:
         said = "; ".join(filters) or "no filters"
         raise UsageError(f"no child's journey is left to map ({said})")
-    return focused, filters
+    if check:
+        focused = focus(_in_memory(source), start=start, end=end, where=where)
+        check_with_pm4py(at_level(focused, level).frame, result)
+    return result
 
 
 def discover_map(
-    log: EventLog, *, level: Level = "detail", filters: Sequence[str] = ()
+    log: EventLog | LogSource, *, level: Level = "detail", filters: Sequence[str] = (),
+    check: bool = False,
 ) -> MapResult:
-    """Every number of the map of ``log`` (a detail-level, already focused log) at ``level``."""
-    mapped = at_level(log, level)
-    frame = mapped.frame
-    names = _present_activities(frame, mapped.vocabulary)
-    codes = activity_codes(frame, names)
-    number, first, last = case_runs(frame)
-    nodes = _nodes(mapped.vocabulary, names, codes, number, last)
-    edges = _edges(frame, names, codes, number)
-    start = _counts(names, codes[first])
-    end = _counts(names, codes[last])
-    rules = tuple(RuleRate.from_summary(s) for s in summarise(log))
-    nodes, edges = _attach_rules(rules, nodes, edges, log.vocabulary, level)
-    result = MapResult(
-        level=level, nodes=nodes, edges=edges, start=start, end=end, as_at=mapped.as_at,
-        period=mapped.period, cases=len(first), events=len(frame), filters=tuple(filters),
-        timescales=rules,
-    )
-    check_with_pm4py(frame, result)
+    """Every number of the map of ``log`` (a detail-level, already focused log) at ``level``.
+
+    ``check``: also compare with pm4py's directly-follows graph (`check_with_pm4py`).
+    """
+    source = as_source(log)
+    chunks = focused_chunks(source, "Mapping",
+                            columns=exclusion_columns(source.vocabulary.timescales))
+    result = _discover(source, chunks, level=level, filters=filters)
+    if check:
+        check_with_pm4py(at_level(_in_memory(source), level).frame, result)
     return result
+
+
+def _in_memory(source: LogSource) -> EventLog:
+    log = getattr(source, "log", None)
+    if log is None:
+        raise UsageError("the pm4py cross-check needs the log in memory (--engine pm4py)")
+    return log.as_of(source.as_at)
+
+
+def _discover(
+    source: LogSource, chunks: Iterable[Chunk], *, level: Level, filters: Sequence[str]
+) -> MapResult:
+    """Tally the chunks (map numbers at ``level``, timescales on the detail events), then
+    turn the totals into the map."""
+    activities = source.activities
+    if level == "summary":
+        at, group_of = activities.summary
+    elif level == "detail":
+        at, group_of = activities, None
+    else:
+        raise UsageError(f"--level must be detail or summary, not {level!r}")
+    rules = list(source.vocabulary.timescales)
+    tally = MapTally.empty(len(at.names))
+    statuses = np.zeros((len(rules), len(STATUSES)), dtype=np.int64)
+    for chunk in chunks:
+        for i, rows in enumerate(evaluate_chunk(chunk, activities, rules, source.as_at)):
+            statuses[i] += np.bincount(rows.status, minlength=len(STATUSES))
+        tally.add(tally_chunk(chunk if group_of is None else summary_level(chunk, group_of),
+                              len(at.names)))
+    timescales = tuple(RuleRate.from_summary(rule_summary(rule, statuses[i]))
+                       for i, rule in enumerate(rules))
+    nodes = _nodes(at, tally)
+    edges = _edges(at, tally)
+    nodes, edges = _attach_rules(timescales, nodes, edges, source.vocabulary, level)
+    return MapResult(
+        level=level, nodes=nodes, edges=edges,
+        start=_counts(at.names, tally.first), end=_counts(at.names, tally.last),
+        as_at=source.as_at, period=tally.period, cases=tally.cases, events=tally.events,
+        filters=tuple(filters), timescales=timescales,
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # Vectorised numbers
 
 
-def _present_activities(frame: pd.DataFrame, vocabulary: Vocabulary) -> list[str]:
-    """Activities in the log, in stage order (ties: the vocabulary's listing order)."""
-    rank = stage_rank(vocabulary)
-    present = set(frame[ACTIVITY].unique())
-    unknown = sorted(present - set(rank))
-    if unknown:
-        raise UsageError(f"activities not in the stage vocabulary: {', '.join(unknown)}")
-    return sorted(present, key=rank.__getitem__)
-
-
 def stage_rank(vocabulary: Vocabulary) -> dict[str, int]:
     """0, 1, 2… over the vocabulary by (order, listing position): the map's reading order."""
-    listed = sorted(enumerate(vocabulary.activities), key=lambda p: (p[1].order, p[0]))
-    return {activity.name: i for i, (_, activity) in enumerate(listed)}
+    return _stage_rank(vocabulary)
 
 
-def _counts(names: list[str], codes: np.ndarray) -> dict[str, int]:
-    counts = np.bincount(codes, minlength=len(names))
+def _counts(names: Sequence[str], counts: np.ndarray) -> dict[str, int]:
     return {name: int(c) for name, c in zip(names, counts) if c}
 
 
 def _distinct_per_group(group: np.ndarray, case: np.ndarray, groups: int) -> np.ndarray:
-    """How many distinct cases each group number has (a sort, not a hash: faster on 1M)."""
+    """How many distinct cases each group number has, ``case`` non-decreasing along the items.
+
+    (case, group) packed in one integer is already sorted by case, only unsorted within each
+    (short) case: a stable sort (timsort, which runs over sorted stretches) orders it in
+    about linear time, and the distinct pairs are the changes.
+    """
     if len(group) == 0:
-        return np.zeros(groups, dtype="int64")
-    width = int(case.max()) + 1
-    pairs = np.sort(group * width + case)
-    distinct = np.r_[True, pairs[1:] != pairs[:-1]]
-    return np.bincount(pairs[distinct] // width, minlength=groups)
+        return np.zeros(groups, dtype=np.int64)
+    small = (int(case[-1]) + 1) * groups < 2**31
+    dtype = np.int32 if small else np.int64
+    packed = np.sort(case.astype(dtype) * dtype(groups) + group.astype(dtype), kind="stable")
+    first = np.ones(len(packed), dtype=bool)
+    first[1:] = packed[1:] != packed[:-1]
+    return np.bincount(packed[first] % groups, minlength=groups)
 
 
-def _nodes(
-    vocabulary: Vocabulary, names: list[str], codes: np.ndarray, number: np.ndarray,
-    last: np.ndarray,
-) -> tuple[Node, ...]:
-    rank = stage_rank(vocabulary)
-    terminal = vocabulary.terminal
-    k = len(names)
-    events = np.bincount(codes, minlength=k)
-    cases = _distinct_per_group(codes, number, k)
-    latest = codes[last]
-    waiting = np.bincount(latest, minlength=k)
+def _cases_by_code(codes: np.ndarray, starts: np.ndarray, case: np.ndarray,
+                   k: int) -> np.ndarray:
+    """Per code, the cases with at least one such event: with up to 64 codes, one bit per
+    code OR-ed over each case's events, then counted bit by bit."""
+    if k > 64 or len(codes) == 0:
+        return _distinct_per_group(codes, case, k)
+    word = np.uint32 if k <= 32 else np.uint64
+    bits = np.left_shift(word(1), codes.astype(word))
+    masks = np.bitwise_or.reduceat(bits, starts)
+    out = np.zeros(k, dtype=np.int64)
+    for c in np.flatnonzero(np.bitwise_or.reduce(masks) >> np.arange(k, dtype=word) & 1):
+        out[c] = np.count_nonzero(masks & word(1 << int(c)))
+    return out
+
+
+@dataclass
+class MapTally:
+    """Additive totals of a map over chunks of whole cases (codes ``0..k-1``).
+
+    Edge ``a → b`` is key ``a * k + b``. Durations are kept as a histogram: the distinct
+    (edge, duration in ns) pairs and how many moves had each, sorted by edge then duration,
+    which is exact and small (dates give whole days), and gives medians and percentiles
+    without keeping every move.
+    """
+
+    k: int
+    events_by: np.ndarray
+    cases_by: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    moves: np.ndarray
+    movers: np.ndarray
+    hist_key: np.ndarray
+    hist_gap: np.ndarray
+    hist_count: np.ndarray
+    events: int = 0
+    cases: int = 0
+    t_min: int | None = None
+    t_max: int | None = None
+
+    @classmethod
+    def empty(cls, k: int) -> MapTally:
+        z = lambda n: np.zeros(n, dtype=np.int64)  # noqa: E731
+        return cls(k, z(k), z(k), z(k), z(k), z(k * k), z(k * k), z(0), z(0), z(0))
+
+    def add(self, other: MapTally) -> None:
+        for name in ("events_by", "cases_by", "first", "last", "moves", "movers"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        if len(other.hist_key):
+            if len(self.hist_key):
+                self.hist_key, self.hist_gap, self.hist_count = _histogram(
+                    np.r_[self.hist_key, other.hist_key], np.r_[self.hist_gap, other.hist_gap],
+                    np.r_[self.hist_count, other.hist_count])
+            else:
+                self.hist_key, self.hist_gap, self.hist_count = \
+                    other.hist_key, other.hist_gap, other.hist_count
+        self.events += other.events
+        self.cases += other.cases
+        if other.t_min is not None:
+            self.t_min = other.t_min if self.t_min is None else min(self.t_min, other.t_min)
+            self.t_max = other.t_max if self.t_max is None else max(self.t_max, other.t_max)
+
+    @property
+    def period(self) -> tuple[date, date] | None:
+        if self.t_min is None or self.t_max is None:
+            return None
+        days = np.array([self.t_min, self.t_max], dtype="datetime64[ns]").astype("datetime64[D]")
+        return days[0].item(), days[1].item()
+
+
+def _histogram(key: np.ndarray, gap: np.ndarray,
+               weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (key, gap) pairs sorted, with their total weight (count when None)."""
+    order = np.lexsort((gap, key))
+    key, gap = key[order], gap[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = (key[1:] != key[:-1]) | (gap[1:] != gap[:-1])
+    starts = np.flatnonzero(first)
+    if weight is None:
+        count = np.diff(np.r_[starts, len(key)])
+    else:
+        count = np.add.reduceat(weight[order], starts)
+    return key[starts], gap[starts], count.astype(np.int64)
+
+
+#: largest table of (edge, whole days) counts made at once; longer spans are sorted instead
+_MAX_BINS = 1 << 25
+
+
+def _gap_histogram(key: np.ndarray, gap: np.ndarray,
+                   k2: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_histogram` of moves; for whole-day durations by counting, without sorting."""
+    if len(key) == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z
+    if gap.min() >= 0 and not (gap % _NS_PER_DAY).any():
+        days = gap // _NS_PER_DAY
+        width = int(days.max()) + 1
+        used = np.flatnonzero(np.bincount(key, minlength=k2))
+        if len(used) * width <= _MAX_BINS:
+            dense = np.zeros(k2, dtype=np.int64)
+            dense[used] = np.arange(len(used))
+            counts = np.bincount(dense[key] * width + days, minlength=len(used) * width)
+            cells = np.flatnonzero(counts)
+            return used[cells // width], (cells % width) * _NS_PER_DAY, counts[cells]
+    return _histogram(key, gap)
+
+
+def tally_chunk(chunk: Chunk, k: int) -> MapTally:
+    """The map's totals of one chunk (codes ``0..k-1``, at the map's level)."""
+    tally = MapTally.empty(k)
+    n = chunk.events
+    if n == 0:
+        return tally
+    codes = chunk.codes.astype(np.int32)
+    case = chunk.case
+    tally.events, tally.cases = n, chunk.cases
+    tally.events_by = np.bincount(codes, minlength=k)
+    tally.cases_by = _cases_by_code(codes, chunk.starts, case, k)
+    tally.first = np.bincount(codes[chunk.starts], minlength=k)
+    tally.last = np.bincount(codes[chunk.lasts], minlength=k)
+    tally.t_min, tally.t_max = int(chunk.stamps.min()), int(chunk.stamps.max())
+    moves = np.flatnonzero(~chunk.new[1:])
+    key = codes[moves] * np.int32(k) + codes[moves + 1]
+    gap = chunk.stamps[moves + 1] - chunk.stamps[moves]
+    tally.moves = np.bincount(key, minlength=k * k)
+    tally.movers = _distinct_per_group(key, case[moves], k * k)
+    tally.hist_key, tally.hist_gap, tally.hist_count = _gap_histogram(key, gap, k * k)
+    return tally
+
+
+def _nodes(at: Activities, tally: MapTally) -> tuple[Node, ...]:
+    terminal = at.terminal
     return tuple(
-        Node(
-            id=f"n{rank[name]}", activity=name, terminal=name in terminal,
-            events=int(events[i]), cases=int(cases[i]),
-            waiting=0 if name in terminal else int(waiting[i]),
-        )
-        for i, name in enumerate(names)
+        Node(id=f"n{code}", activity=at.names[code], terminal=bool(terminal[code]),
+             events=int(tally.events_by[code]), cases=int(tally.cases_by[code]),
+             waiting=0 if terminal[code] else int(tally.last[code]))
+        for code in np.flatnonzero(tally.events_by)
     )
 
 
-def _edges(
-    frame: pd.DataFrame, names: list[str], codes: np.ndarray, number: np.ndarray
-) -> tuple[Edge, ...]:
-    """Counts, children and durations of every directly-follows pair, grouped by sorting."""
-    same = number[1:] == number[:-1]
-    k = len(names)
-    key = (codes[:-1] * k + codes[1:])[same]
-    if len(key) == 0:
+def _edges(at: Activities, tally: MapTally) -> tuple[Edge, ...]:
+    """Counts, children and durations of every directly-follows pair, from the histogram."""
+    keys = np.flatnonzero(tally.moves)
+    if len(keys) == 0:
         return ()
-    stamps = frame[TIMESTAMP].to_numpy().astype("datetime64[ns]").astype("int64")
-    # float days: a sum of nanoseconds overflows int64 past ~290 child-years
-    gap = (stamps[1:] - stamps[:-1])[same] / _NS_PER_DAY
-    # by edge, then by duration: a quicksort on durations, then a stable (radix) sort on the
-    # small edge numbers, is twice as fast as lexsort on a million moves
-    order = np.argsort(gap)
-    order = order[np.argsort(key[order].astype(np.min_scalar_type(k * k)), kind="stable")]
-    key, gap, case = key[order], gap[order], number[1:][same][order]
-    first = np.r_[True, key[1:] != key[:-1]]
-    starts = np.flatnonzero(first)
-    counts = np.diff(np.r_[starts, len(key)])
-    keys = key[starts]
-    children = _distinct_per_group(np.cumsum(first) - 1, case, len(keys))
-    median = _sorted_percentile(gap, starts, counts, 0.5)
-    p90 = _sorted_percentile(gap, starts, counts, 0.9)
-    total = np.add.reduceat(gap, starts)
+    k = tally.k
+    hist_key, gap, weight = tally.hist_key, tally.hist_gap, tally.hist_count
+    rows = np.searchsorted(hist_key, keys)  # each edge's first histogram row
+    cumulative = np.cumsum(weight)
+    before = np.r_[0, cumulative][rows]
+    counts = tally.moves[keys]
+
+    def value(rank: np.ndarray) -> np.ndarray:
+        """The ``rank``-th smallest duration of each edge (0-based), in days."""
+        return gap[np.searchsorted(cumulative, before + rank, side="right")] / _NS_PER_DAY
+
+    median = _percentile(value, counts, 0.5)
+    p90 = _percentile(value, counts, 0.9)
+    # whole days and the rest apart: exact in int64 for any realistic log
+    whole = np.add.reduceat(weight * (gap // _NS_PER_DAY), rows)
+    rest = np.add.reduceat(weight * (gap % _NS_PER_DAY), rows) / _NS_PER_DAY
+    total = whole + rest
     return tuple(
-        Edge(
-            source=names[int(kk) // k], target=names[int(kk) % k], count=int(counts[i]),
-            cases=int(children[i]), median_days=float(median[i]), p90_days=float(p90[i]),
-            child_days=float(total[i]),
-        )
+        Edge(source=at.names[int(kk) // k], target=at.names[int(kk) % k],
+             count=int(counts[i]), cases=int(tally.movers[kk]),
+             median_days=float(median[i]), p90_days=float(p90[i]), child_days=float(total[i]))
         for i, kk in enumerate(keys)
     )
 
 
-def _sorted_percentile(
-    values: np.ndarray, starts: np.ndarray, counts: np.ndarray, q: float
-) -> np.ndarray:
-    """numpy's linear percentile of each run ``values[starts[i]:starts[i]+counts[i]]`` (sorted).
-
-    Same virtual index and the same two-sided interpolation as `numpy.percentile`, so the
-    results match it to the last bit, without a Python loop per edge.
-    """
-    index = (counts - 1) * q
-    below = np.floor(index).astype("int64")
-    above = np.minimum(below + 1, counts - 1)
-    t = index - below
-    a = values[starts + below]
-    b = values[starts + above]
-    diff = b - a
-    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+_percentile = percentile
+_sorted_percentile = sorted_percentile
 
 
 # ---------------------------------------------------------------------------------------

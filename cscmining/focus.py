@@ -33,15 +33,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from .columns import ACTIVITY, CASE, CASE_PREFIX, ORDER, TIMESTAMP
 from .errors import UsageError
-from .eventlog import EventLog
 from .vocabulary import Activity, Vocabulary
+
+if TYPE_CHECKING:  # pandas (and so the event log module) only where a frame is worked on
+    import pandas as pd
+
+    from .eventlog import EventLog
 
 Level = Literal["detail", "summary"]
 LEVELS: tuple[Level, ...] = ("detail", "summary")
@@ -98,6 +101,8 @@ def case_runs(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     The log is sorted by case, so each case is one contiguous run: no grouping needed, and
     factorizing (a hash of the column) numbers the runs in order without copying strings.
     """
+    import pandas as pd
+
     number = pd.factorize(frame[CASE], sort=False)[0].astype("int64")
     n = len(number)
     new = np.ones(n, dtype=bool)
@@ -110,6 +115,8 @@ def case_runs(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def activity_codes(frame: pd.DataFrame, names: Sequence[str]) -> np.ndarray:
     """Each event's activity as its position in ``names`` (-1 if absent), strings not copied."""
+    import pandas as pd
+
     codes, uniques = pd.factorize(frame[ACTIVITY], sort=False)
     position = {name: i for i, name in enumerate(names)}
     remap = np.array([position.get(u, -1) for u in uniques] + [-1], dtype="int64")
@@ -204,6 +211,8 @@ def at_level(log: EventLog, level: Level) -> EventLog:
         return log
     if level != "summary":
         raise UsageError(f"--level must be detail or summary, not {level!r}")
+    import pandas as pd
+
     vocabulary = summary_vocabulary(log.vocabulary)
     frame = log.frame
     detail = log.vocabulary.activities

@@ -36,20 +36,26 @@ Everything is vectorised over the sorted log: no Python loop per event or per ch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 
-from .columns import ACTIVITY, CASE, TIMESTAMP
+from .columns import ACTIVITY, CASE
+from .engines import LogSource, as_source, focused_chunks, with_as_at
+from .engines.chunk import Activities, Chunk, chunk_from_frame, column_matches, column_take
 from .errors import UsageError
-from .eventlog import EventLog
 from .vocabulary import TimescaleRule, Vocabulary
+
+if TYPE_CHECKING:  # pandas only where a frame is made: `stuck --json` never needs it
+    import pandas as pd
+
+    from .eventlog import EventLog
 
 MET, BREACHED, STUCK, OPEN, ENDED = "met", "breached", "stuck", "open", "ended"
 STATUSES = (MET, BREACHED, STUCK, OPEN, ENDED)
@@ -74,11 +80,15 @@ def _calendar(first_year: int, last_year: int) -> np.busdaycalendar:
 
 def working_calendar(*dates: np.ndarray) -> np.busdaycalendar:
     """A calendar covering every year of ``dates``, plus the next (due dates run past them)."""
-    valid = [d[~np.isnat(d)] for d in dates if len(d)]
-    valid = [d for d in valid if len(d)]
-    if not valid:
+    ends = []
+    for d in dates:
+        days = np.asarray(d).astype("datetime64[D]").view(np.int64)
+        days = days[days != np.iinfo(np.int64).min]  # NaT
+        if len(days):
+            ends += [days.min(), days.max()]
+    if not ends:
         return _calendar(2000, 2000)
-    years = np.concatenate([d.astype("datetime64[Y]").astype("int64") + 1970 for d in valid])
+    years = np.array(ends, dtype="datetime64[D]").astype("datetime64[Y]").astype("int64") + 1970
     return _calendar(int(years.min()), int(years.max()) + 1)
 
 
@@ -176,26 +186,19 @@ def journeys(frame: pd.DataFrame, terminal: frozenset[str]) -> tuple[np.ndarray,
     A journey is a child's run of events up to and including a terminal event; the next event
     of the same child starts a new one. Ids rise along the (sorted) log.
     """
-    n = len(frame)
-    is_terminal = frame[ACTIVITY].isin(terminal).to_numpy(dtype=bool)
-    new = new_case(frame)
-    new[1:] |= is_terminal[:-1]
-    journey = np.cumsum(new) - 1
+    return _journeys(new_case(frame), frame[ACTIVITY].isin(terminal).to_numpy(dtype=bool))
+
+
+def _journeys(new: np.ndarray, is_stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`journeys` from the case starts and the events that end a journey."""
+    n = len(new)
+    starts = new.copy()
+    starts[1:] |= is_stop[:-1]
+    journey = np.cumsum(starts) - 1
     ending = np.full(int(journey[-1]) + 1 if n else 0, -1, dtype="int64")
-    ends = np.flatnonzero(is_terminal)
+    ends = np.flatnonzero(is_stop)
     ending[journey[ends]] = ends
     return journey, ending
-
-
-def _excluded(frame: pd.DataFrame, rule: TimescaleRule) -> np.ndarray:
-    """Events whose attributes match every ``exclude_when`` condition of the rule."""
-    out = np.ones(len(frame), dtype=bool) if rule.exclude_when else np.zeros(len(frame), dtype=bool)
-    for column, value in rule.exclude_when.items():
-        if column not in frame.columns:
-            return np.zeros(len(frame), dtype=bool)
-        text = frame[column].astype("string").str.strip().str.lower()
-        out &= text.eq(value.strip().lower()).fillna(False).to_numpy(dtype=bool)
-    return out
 
 
 def pair(
@@ -207,32 +210,205 @@ def pair(
     that would take the balance below its lowest point so far finds nobody waiting and is
     dropped. The k-th `to` event kept closes the k-th `from` event. An event that is both
     (same activity at both ends) first closes the one waiting, then waits itself.
+
+    Journeys rise along the log, so the balance and its lowest point are running sums and
+    minima over the whole array, restarted at each journey: a cumulative sum less its value
+    where the journey starts, and a cumulative minimum of values shifted down by a step per
+    journey larger than any balance (so no earlier journey's values can be the minimum).
     """
     to_pos, from_pos = np.flatnonzero(is_to), np.flatnonzero(is_from)
-    pos = np.concatenate([to_pos, from_pos])
-    kind = np.concatenate([np.zeros(len(to_pos), "int64"), np.ones(len(from_pos), "int64")])
-    order = np.argsort(pos * 2 + kind, kind="stable")
-    pos, kind = pos[order], kind[order]
-    group = journey[pos]
-    step = np.where(kind == 1, 1, -1)
-    balance = pd.Series(step).groupby(group).cumsum()
-    low = np.minimum(balance.groupby(group).cummin().to_numpy(), 0)
-    first = _rank_within(group) == 0
-    prev_low = np.where(first, 0, np.r_[0, low[:-1]])
-    kept_to = (kind == 0) & (low == prev_low)
+    return _pair(to_pos, from_pos, lambda positions: journey[positions])
 
-    from_entries = kind == 1
-    from_group = group[from_entries]
-    to_group = group[kept_to]
-    n_kept = np.bincount(to_group, minlength=int(journey.max(initial=-1)) + 1)
-    paired = _rank_within(from_group) < n_kept[from_group]
-    partner = np.full(len(from_group), -1, dtype="int64")
+
+def _pair(
+    to_pos: np.ndarray, from_pos: np.ndarray, journey_of: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """`pair` on the sorted positions of the `to` and `from` events; ``journey_of(positions)``
+    gives their journeys (ids rising along the log)."""
+    # merge the two sorted lists, a `to` before a `from` at the same position
+    m = len(to_pos) + len(from_pos)
+    to_at = np.arange(len(to_pos)) + np.searchsorted(from_pos, to_pos, side="left")
+    from_at = np.arange(len(from_pos)) + np.searchsorted(to_pos, from_pos, side="right")
+    pos = np.empty(m, dtype=np.int64)
+    kind = np.zeros(m, dtype=bool)  # True: a `from` event
+    pos[to_at] = to_pos
+    pos[from_at], kind[from_at] = from_pos, True
+    return _pair_merged(pos, kind, journey_of)
+
+
+def _pair_merged(pos: np.ndarray, kind: np.ndarray,
+                 journey_of: Any) -> tuple[np.ndarray, np.ndarray]:
+    """`_pair` on the merged positions (``kind`` True for a `from` event, which comes after
+    a `to` event at the same position)."""
+    m = len(pos)
+    if m == 0:
+        return pos[kind], np.zeros(0, dtype=np.int64)
+    group = journey_of(pos)
+    first = np.ones(m, dtype=bool)
+    first[1:] = group[1:] != group[:-1]
+    dense = np.cumsum(first) - 1  # the journeys numbered 0, 1, … here
+    step = np.where(kind, 1, -1)
+    running = np.cumsum(step)
+    balance = running - (running - step)[first][dense]
+    shift = dense * (2 * m + 2)
+    low = np.minimum(np.minimum.accumulate(balance - shift) + shift, 0)
+    prev_low = np.empty(m, dtype=low.dtype)
+    prev_low[0] = 0
+    prev_low[1:] = low[:-1]
+    prev_low[first] = 0
+    kept_to = ~kind & (low == prev_low)
+    # the k-th `from` of a journey is paired when the journey kept more than k `to` events
+    journeys = int(dense[-1]) + 1
+    from_journey = dense[kind]
+    froms = np.bincount(from_journey, minlength=journeys)
+    rank = np.arange(len(from_journey)) - (np.cumsum(froms) - froms)[from_journey]
+    paired = rank < np.bincount(dense[kept_to], minlength=journeys)[from_journey]
+    partner = np.full(len(from_journey), -1, dtype="int64")
     partner[paired] = pos[kept_to]
-    return pos[from_entries], partner
+    return pos[kind], partner
 
 
 # ---------------------------------------------------------------------------------------
 # Evaluation
+
+
+_CODE = {status: np.int8(i) for i, status in enumerate(STATUSES)}
+
+
+def exclusion_columns(rules: Sequence[TimescaleRule]) -> list[str]:
+    """The attribute columns the rules' ``exclude_when`` conditions read."""
+    return list(dict.fromkeys(c for r in rules for c in r.exclude_when))
+
+
+@dataclass
+class RuleRows:
+    """One rule's `from` events in a chunk: where they are, their dates, status, elapsed time.
+
+    ``rows`` are positions in the chunk; dates are datetime64[D] (NaT where there is none);
+    ``status`` indexes `STATUSES`.
+    """
+
+    rule: TimescaleRule
+    rows: np.ndarray
+    since: np.ndarray
+    until: np.ndarray
+    closed: np.ndarray
+    status: np.ndarray
+    elapsed: np.ndarray
+    elapsed_days: np.ndarray
+    calendar: np.busdaycalendar | None
+
+    def due(self, which: np.ndarray | None = None) -> np.ndarray:
+        since = self.since if which is None else self.since[which]
+        return due_dates(since, self.rule.within, self.rule.unit, self.calendar)
+
+
+def _excluded(chunk: Chunk, rule: TimescaleRule, rows: np.ndarray) -> np.ndarray:
+    """Of these events, those whose attributes match every ``exclude_when`` condition."""
+    out = np.ones(len(rows), dtype=bool)
+    for column, value in rule.exclude_when.items():
+        if column not in chunk.columns:
+            return np.zeros(len(rows), dtype=bool)
+        values = chunk.columns[column]
+        if len(rows) * 8 < chunk.events:
+            out &= column_matches(column_take(values, rows), [value.strip().lower()])
+        else:  # most rows: test every value once (a dictionary column: each distinct once)
+            out &= column_matches(values, [value.strip().lower()])[rows]
+    return out
+
+
+def evaluate_chunk(
+    chunk: Chunk, activities: Activities, rules: Sequence[TimescaleRule], as_at: date
+) -> list[RuleRows]:
+    """Every rule's `from` events in the chunk (whole cases, detail level) at ``as_at``.
+
+    The chunk holds the columns of `exclusion_columns` that the log has.
+    """
+    if not rules:
+        return []
+    stamps = chunk.stamps
+    as_at_day = np.datetime64(as_at, "D")
+    calendar = None
+    if any(r.unit == "working_days" for r in rules):
+        first_last = np.array([stamps.min(), stamps.max()] if chunk.events else [],
+                              dtype=np.int64).view("datetime64[ns]")
+        calendar = working_calendar(first_last, np.array([as_at_day]))
+    codes = chunk.codes
+    seen: dict[bytes, _Stops] = {}
+    out = []
+    for rule in rules:
+        stop = activities.terminal | activities.mask(rule.stop_when)
+        if stop.tobytes() not in seen:
+            seen[stop.tobytes()] = _Stops(chunk, stop[codes])
+        stops = seen[stop.tobytes()]
+        rows, partner = _pair_merged(*_ends(chunk, activities, rule), stops.journey)
+        paired = partner >= 0
+        end_pos = stops.ending(rows)
+        ended = ~paired & (end_pos >= 0)
+        since = _day_of(stamps[rows])
+        until = np.where(paired, _day_of(stamps[np.maximum(partner, 0)]), np.datetime64("NaT"))
+        closed = np.where(ended, _day_of(stamps[np.maximum(end_pos, 0)]), np.datetime64("NaT"))
+        clock = np.where(paired, until, np.where(ended, closed, as_at_day))
+        elapsed = elapsed_units(since, clock, rule.unit, calendar)
+        late = elapsed > rule.within
+        status = np.select(
+            [paired & ~late, paired | (ended & late), ended, late],
+            [_CODE[MET], _CODE[BREACHED], _CODE[ENDED], _CODE[STUCK]],
+            default=_CODE[OPEN],
+        ).astype(np.int8)
+        out.append(RuleRows(
+            rule=rule, rows=rows, since=since, until=until,
+            closed=closed, status=status, elapsed=elapsed.astype(np.int64),
+            elapsed_days=(clock - since).astype("int64"), calendar=calendar,
+        ))
+    return out
+
+
+def _ends(chunk: Chunk, activities: Activities,
+          rule: TimescaleRule) -> tuple[np.ndarray, np.ndarray]:
+    """The rule's `to` and (not excluded) `from` events of the chunk in log order, as
+    (positions, is a `from`); an event that is both comes twice, as a `to` first."""
+    codes = chunk.codes
+    f, t = activities.code[rule.from_], activities.code[rule.to]
+    if f != t:
+        pos = np.flatnonzero((codes == f) | (codes == t))
+        kind = codes[pos] == f
+    else:
+        pos = np.repeat(np.flatnonzero(codes == f), 2)
+        kind = np.tile(np.array([False, True]), len(pos) // 2)
+    if rule.exclude_when:
+        froms = np.flatnonzero(kind)
+        out = froms[_excluded(chunk, rule, pos[froms])]
+        keep = np.ones(len(pos), dtype=bool)
+        keep[out] = False
+        pos, kind = pos[keep], kind[keep]
+    return pos, kind
+
+
+class _Stops:
+    """The events that end a journey in a chunk: every event's journey (ids rising along the
+    log: a case's events up to and including a stop, then the next ones) and each journey's
+    stop (-1: still open)."""
+
+    def __init__(self, chunk: Chunk, is_stop: np.ndarray) -> None:
+        starts = chunk.new.copy()
+        if len(starts):
+            starts[1:] |= is_stop[:-1]
+        self.ids = np.cumsum(starts, dtype=np.int32) - 1
+        stops = np.flatnonzero(is_stop)
+        self.end = np.full(int(self.ids[-1]) + 1 if len(starts) else 0, -1, dtype=np.int64)
+        self.end[self.ids[stops]] = stops
+
+    def journey(self, positions: np.ndarray) -> np.ndarray:
+        return self.ids[positions]
+
+    def ending(self, positions: np.ndarray) -> np.ndarray:
+        return self.end[self.ids[positions]]
+
+
+def _day_of(stamps: np.ndarray) -> np.ndarray:
+    """int64 nanoseconds as datetime64[D] (the calendar date, no timezone)."""
+    return stamps.view("datetime64[ns]").astype("datetime64[D]")
 
 
 def _scope(log: EventLog, as_at: date | None) -> EventLog:
@@ -254,76 +430,63 @@ def evaluate(
     """
     log = _scope(log, as_at)
     selected = select_rules(log.vocabulary, rules)
-    frame = log.frame
-    journey, ending = journeys(frame, log.vocabulary.terminal)
-    stamps = _days(frame[TIMESTAMP])
-    as_at_day = np.datetime64(log.as_at, "D")
-    calendar = working_calendar(stamps, np.array([as_at_day]))
-    context = _Context(frame, journey, ending, stamps, as_at_day, calendar, log.vocabulary.terminal)
-    parts = [_evaluate_rule(context, rule) for rule in selected]
+    activities = Activities.of(log.vocabulary)
+    chunk = chunk_from_frame(log.frame, activities, exclusion_columns(selected))
+    parts = [_rows_frame(r, log.frame[CASE].take(r.rows).to_numpy())
+             for r in evaluate_chunk(chunk, activities, selected, log.as_at)]
     if not parts:
         return _empty_evaluation()
+    import pandas as pd
+
     return pd.concat(parts, ignore_index=True)
 
 
-@dataclass(frozen=True)
-class _Context:
-    """What every rule's evaluation shares, computed once per log."""
+def _rows_columns(r: RuleRows, case: Any, which: np.ndarray | None = None,
+                  row_offset: int = 0) -> dict[str, np.ndarray]:
+    """`evaluate`'s columns for one rule's rows (those of ``which``, all when None)."""
+    def pick(values: np.ndarray) -> np.ndarray:
+        return values if which is None else values[which]
 
-    frame: pd.DataFrame
-    journey: np.ndarray
-    ending: np.ndarray
-    stamps: np.ndarray
-    as_at: np.datetime64
-    calendar: np.busdaycalendar
-    terminal: frozenset[str]
+    rule = r.rule
+    n = len(r.rows) if which is None else len(which)
 
-    def journeys_for(self, rule: TimescaleRule) -> tuple[np.ndarray, np.ndarray]:
-        """Journeys as this rule sees them: its `stop_when` activities also end the wait."""
-        if not rule.stop_when:
-            return self.journey, self.ending
-        return journeys(self.frame, self.terminal | frozenset(rule.stop_when))
+    def same(value: Any) -> np.ndarray:
+        out = np.empty(n, dtype=object)
+        out[:] = value
+        return out
+
+    return {
+        "rule": same(rule.name),
+        "case": np.asarray(case, dtype=object),
+        "from": same(rule.from_),
+        "to": same(rule.to),
+        "since": pick(r.since).astype("datetime64[ns]"),
+        "until": pick(r.until).astype("datetime64[ns]"),
+        "journey_end": pick(r.closed).astype("datetime64[ns]"),
+        "due": r.due(which).astype("datetime64[ns]"),
+        "status": pick(r.status),
+        "elapsed": pick(r.elapsed),
+        "limit": np.full(n, rule.within, dtype=np.int64),
+        "unit": same(rule.unit),
+        "elapsed_days": pick(r.elapsed_days),
+        "row": pick(r.rows).astype(np.int64) + row_offset,
+    }
 
 
-def _evaluate_rule(ctx: _Context, rule: TimescaleRule) -> pd.DataFrame:
-    frame, stamps, calendar = ctx.frame, ctx.stamps, ctx.calendar
-    is_from = frame[ACTIVITY].eq(rule.from_).to_numpy(dtype=bool) & ~_excluded(frame, rule)
-    is_to = frame[ACTIVITY].eq(rule.to).to_numpy(dtype=bool)
-    journey, ending = ctx.journeys_for(rule)
-    rows, partner = pair(is_from, is_to, journey)
-    paired = partner >= 0
-    end_pos = ending[journey[rows]]
-    ended = ~paired & (end_pos >= 0)
-    since = stamps[rows]
-    until = np.where(paired, stamps[np.maximum(partner, 0)], np.datetime64("NaT"))
-    closed = np.where(ended, stamps[np.maximum(end_pos, 0)], np.datetime64("NaT"))
-    clock = np.where(paired, until, np.where(ended, closed, ctx.as_at))
-    elapsed = elapsed_units(since, clock, rule.unit, calendar)
-    late = elapsed > rule.within
-    status = np.select(
-        [paired & ~late, paired | (ended & late), ended, late],
-        [MET, BREACHED, ENDED, STUCK],
-        default=OPEN,
-    )
-    return pd.DataFrame({
-        "rule": rule.name,
-        "case": frame[CASE].take(rows).to_numpy(),
-        "from": rule.from_,
-        "to": rule.to,
-        "since": since.astype("datetime64[ns]"),
-        "until": until.astype("datetime64[ns]"),
-        "journey_end": closed.astype("datetime64[ns]"),
-        "due": due_dates(since, rule.within, rule.unit, calendar).astype("datetime64[ns]"),
-        "status": pd.Categorical(status, categories=STATUSES),
-        "elapsed": elapsed,
-        "limit": rule.within,
-        "unit": rule.unit,
-        "elapsed_days": (clock - since).astype("int64"),
-        "row": rows,
-    })
+def _rows_frame(r: RuleRows, case: Any, which: np.ndarray | None = None,
+                row_offset: int = 0) -> Any:
+    """`evaluate`'s rows for one rule (those of ``which``, all when None)."""
+    import pandas as pd
+
+    columns = _rows_columns(r, case, which, row_offset)
+    columns["status"] = pd.Categorical.from_codes(columns["status"].astype(np.int64),
+                                                  categories=list(STATUSES))
+    return pd.DataFrame(columns)
 
 
 def _empty_evaluation() -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame({
         "rule": pd.Series(dtype=object), "case": pd.Series(dtype=object),
         "from": pd.Series(dtype=object), "to": pd.Series(dtype=object),
@@ -390,29 +553,49 @@ class RuleSummary:
 
 def _summary(rule: TimescaleRule, statuses: pd.Series) -> RuleSummary:
     counts = _status_counts(statuses)
+    return rule_summary(rule, np.array([counts[s] for s in STATUSES]))
+
+
+def rule_summary(rule: TimescaleRule, counts: np.ndarray) -> RuleSummary:
+    """The summary of a rule from its `from` events counted by status (`STATUSES` order)."""
+    met, breached, stuck_, open_, ended = (int(c) for c in counts)
     return RuleSummary(
         name=rule.name, label=rule.label, from_=rule.from_, to=rule.to, within=rule.within,
-        unit=rule.unit, met=counts[MET], breached=counts[BREACHED], stuck=counts[STUCK],
-        open=counts[OPEN], ended=counts[ENDED],
-        breach_rate=_rates(counts[MET], counts[BREACHED], counts[STUCK])[1],
+        unit=rule.unit, met=met, breached=breached, stuck=stuck_, open=open_, ended=ended,
+        breach_rate=_rates(met, breached, stuck_)[1],
     )
 
 
-def _by_rule(evaluation: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    return {str(name): part for name, part in evaluation.groupby("rule", sort=False)}
+def _evaluations(
+    log: EventLog | LogSource, as_at: date | None, rules: str | Sequence[str] | None,
+    description: str, start: date | None = None, end: date | None = None,
+    where: Sequence[Any] = (),
+) -> tuple[LogSource, list[TimescaleRule], Iterator[tuple[Chunk, list[RuleRows]]]]:
+    """The (scoped, focused) source, the rules selected, and per chunk its evaluation."""
+    source = with_as_at(as_source(log), as_at)
+    selected = select_rules(source.vocabulary, rules)
+    chunks = focused_chunks(source, description, start=start, end=end, where=where,
+                            columns=exclusion_columns(selected))
+    activities = source.activities
+
+    def each() -> Iterator[tuple[Chunk, list[RuleRows]]]:
+        for chunk in chunks:
+            yield chunk, evaluate_chunk(chunk, activities, selected, source.as_at)
+
+    return source, selected, each()
 
 
 def summarise(
-    log: EventLog, as_at: date | None = None, rules: str | Sequence[str] | None = None
+    log: EventLog | LogSource, as_at: date | None = None,
+    rules: str | Sequence[str] | None = None,
 ) -> list[RuleSummary]:
     """One `RuleSummary` per timescale rule (vocabulary order), at the as-at date."""
-    evaluation = evaluate(log, as_at, rules)
-    parts = _by_rule(evaluation)
-    empty = evaluation["status"].iloc[:0]
-    return [
-        _summary(rule, parts[rule.name]["status"] if rule.name in parts else empty)
-        for rule in select_rules(log.vocabulary, rules)
-    ]
+    _, selected, evaluations = _evaluations(log, as_at, rules, "Timescales")
+    counts = np.zeros((len(selected), len(STATUSES)), dtype=np.int64)
+    for _, parts in evaluations:
+        for i, part in enumerate(parts):
+            counts[i] += np.bincount(part.status, minlength=len(STATUSES))
+    return [rule_summary(rule, counts[i]) for i, rule in enumerate(selected)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -424,25 +607,61 @@ STUCK_COLUMNS = ["case", "rule", "from", "to", "since", "due", "elapsed", "limit
                  "elapsed_days"]
 
 
-@dataclass
 class StuckResult:
-    """Every stuck `from` event at the as-at date, longest wait first, and children per rule."""
+    """Every stuck `from` event at the as-at date, longest wait first, and children per rule.
 
-    as_at: date
-    rules: list[TimescaleRule]
-    entries: pd.DataFrame = field(repr=False)
+    Kept as columns (``EVALUATION_COLUMNS``, numpy arrays) with the children counted as the
+    chunks went by; ``entries`` is the same as a pandas frame, made when first asked for, so
+    ``stuck --json`` never needs pandas.
+    """
+
+    def __init__(self, as_at: date, rules: list[TimescaleRule],
+                 entries: Any = None, *, columns: dict[str, np.ndarray] | None = None,
+                 children: dict[str, int] | None = None,
+                 total_children: int | None = None) -> None:
+        self.as_at = as_at
+        self.rules = rules
+        self._columns = columns
+        self._children = children
+        self._total = total_children
+        if entries is not None:
+            self.entries = entries
+
+    @cached_property
+    def entries(self) -> Any:
+        """The stuck list as a pandas frame (columns as `evaluate` gives them)."""
+        import pandas as pd
+
+        c = self._columns
+        if c is None or len(c["row"]) == 0:
+            return _empty_evaluation()
+        frame = pd.DataFrame({k: c[k] for k in EVALUATION_COLUMNS if k != "status"})
+        frame.insert(EVALUATION_COLUMNS.index("status"), "status", pd.Categorical.from_codes(
+            c["status"].astype(np.int64), categories=list(STATUSES)))
+        for column in ("since", "until", "journey_end", "due"):
+            frame[column] = frame[column].astype("datetime64[ns]")
+        return frame
+
+    def _column(self, name: str) -> np.ndarray:
+        if self._columns is not None:
+            return self._columns[name]
+        return self.entries[name].to_numpy()
 
     @property
     def children(self) -> dict[str, int]:
         """Children with at least one stuck event, per rule (every selected rule listed)."""
+        if self._children is not None:
+            return {r.name: int(self._children.get(r.name, 0)) for r in self.rules}
         counts = self.entries.groupby("rule", sort=False)["case"].nunique()
         return {r.name: int(counts.get(r.name, 0)) for r in self.rules}
 
     @property
     def total_children(self) -> int:
+        if self._total is not None:
+            return self._total
         return int(self.entries["case"].nunique())
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self) -> Any:
         """The list with ISO date text, as JSON and CSV show it."""
         out = self.entries[STUCK_COLUMNS].copy()
         for column in ("since", "due"):
@@ -459,32 +678,79 @@ class StuckResult:
             "total_children": self.total_children,
         }
 
+    def to_json(self) -> str:
+        """``json.dumps(self.to_dict())``, character for character, made column-wise."""
+        return b"".join(bytes(p) if not isinstance(p, str) else p.encode("ascii")
+                        for p in self.json_parts()).decode("ascii")
+
+    def json_parts(self) -> list[Any]:
+        """`to_json` in pieces (text, and the list as one view of an Arrow buffer)."""
+        from .engines import jsontext as jt
+
+        head = '{"as_at": ' + json.dumps(self.as_at.isoformat()) + ', "stuck": ['
+        tail = '], "children": ' + json.dumps(self.children) + ', "total_children": ' + \
+            json.dumps(self.total_children) + "}"
+        if len(self._column("row")) == 0:
+            return [head + tail]
+        fields = {"since": jt.dates(self._column("since")), "due": jt.dates(self._column("due"))}
+        for c in ("case", "rule", "from", "to", "unit"):
+            fields[c] = jt.strings(self._column(c))
+        for c in ("elapsed", "limit", "elapsed_days"):
+            fields[c] = jt.integers(self._column(c))
+        return [head, jt.joined_bytes([(c, fields[c]) for c in STUCK_COLUMNS]), tail]
+
     def write_csv(self, path: Path) -> Path:
         from .outputs import write_text
 
         return write_text(path, self.to_frame().to_csv(index=False))
 
 
+#: the columns of `evaluate` (and of `StuckResult.entries`), in order
+EVALUATION_COLUMNS = ["rule", "case", "from", "to", "since", "until", "journey_end", "due",
+                      "status", "elapsed", "limit", "unit", "elapsed_days", "row"]
+
+
 def stuck(
-    log: EventLog, as_at: date | None = None, rule: str | Sequence[str] | None = None
+    log: EventLog | LogSource, as_at: date | None = None,
+    rule: str | Sequence[str] | None = None, *, start: date | None = None,
+    end: date | None = None, where: Sequence[Any] = (),
 ) -> StuckResult:
     """Children waiting past a rule's limit at the as-at date (SPEC §4), longest first.
 
     Ties (same wait) are listed in rule order, then by child, so the list is stable.
+    ``start``, ``end``, ``where`` focus the log first (`cscmining.focus`).
     """
-    scoped = _scope(log, as_at)
-    selected = select_rules(scoped.vocabulary, rule)
-    evaluation = evaluate(scoped, None, [r.name for r in selected])
-    entries = evaluation.loc[evaluation["status"] == STUCK]
-    rank = {r.name: i for i, r in enumerate(selected)}
-    order = np.lexsort((
-        entries["row"].to_numpy(),
-        entries["case"].to_numpy().astype(str),
-        entries["rule"].map(rank).to_numpy(),
-        -entries["elapsed_days"].to_numpy(),
-    ))
-    return StuckResult(as_at=scoped.as_at, rules=selected,
-                       entries=entries.iloc[order].reset_index(drop=True))
+    source, selected, evaluations = _evaluations(log, as_at, rule, "Finding stuck journeys",
+                                                 start, end, where)
+    parts: list[dict[str, np.ndarray]] = []
+    children = dict.fromkeys((r.name for r in selected), 0)
+    total = 0
+    for chunk, evaluated in evaluations:
+        cases_here = []
+        for part in evaluated:
+            hit = np.flatnonzero(part.status == _CODE[STUCK])
+            if len(hit) == 0:
+                continue
+            cases = chunk.case_of(part.rows[hit])
+            distinct = np.unique(cases)  # a case never spans two chunks: counts add up
+            children[part.rule.name] += len(distinct)
+            cases_here.append(distinct)
+            parts.append(_rows_columns(part, chunk.ids(cases), hit, chunk.offset))
+        if cases_here:
+            total += len(np.unique(np.concatenate(cases_here)))
+    columns = {k: np.concatenate([p[k] for p in parts]) for k in EVALUATION_COLUMNS} \
+        if parts else None
+    if columns is not None:
+        rank = {r.name: i for i, r in enumerate(selected)}
+        order = np.lexsort((
+            columns["row"],
+            columns["case"].astype(str),
+            np.array([rank[r] for r in columns["rule"].tolist()]),
+            -columns["elapsed_days"],
+        ))
+        columns = {k: v[order] for k, v in columns.items()}
+    return StuckResult(as_at=source.as_at, rules=selected, columns=columns,
+                       children=children, total_children=total)
 
 
 # ---------------------------------------------------------------------------------------
@@ -553,6 +819,8 @@ def _periods(part: pd.DataFrame, by: Period) -> list[PeriodCounts]:
     """Counts per period of the `from` date; periods without events in between are kept."""
     if part.empty:
         return []
+    import pandas as pd
+
     period = part["since"].dt.to_period(_FREQ[by])
     table = pd.crosstab(period, part["status"]).reindex(columns=list(STATUSES), fill_value=0)
     span = pd.period_range(period.min(), period.max(), freq=_FREQ[by])
@@ -567,10 +835,14 @@ def _periods(part: pd.DataFrame, by: Period) -> list[PeriodCounts]:
 
 
 def timescale_trend(
-    log: EventLog,
+    log: EventLog | LogSource,
     by: Period = "month",
     as_at: date | None = None,
     rules: str | Sequence[str] | None = None,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    where: Sequence[Any] = (),
 ) -> TrendResult:
     """Each rule's statuses overall and per month or quarter of the `from` event's date.
 
@@ -579,13 +851,23 @@ def timescale_trend(
     """
     if by not in _FREQ:
         raise UsageError(f"--by must be month or quarter, not {by!r}")
-    scoped = _scope(log, as_at)
-    selected = select_rules(scoped.vocabulary, rules)
-    evaluation = evaluate(scoped, None, [r.name for r in selected])
-    parts = _by_rule(evaluation)
-    empty = evaluation.iloc[:0]
+    source, selected, evaluations = _evaluations(log, as_at, rules, "Timescales",
+                                                 start, end, where)
+    since: list[list[np.ndarray]] = [[] for _ in selected]
+    status: list[list[np.ndarray]] = [[] for _ in selected]
+    for _, parts in evaluations:
+        for i, part in enumerate(parts):
+            since[i].append(part.since)
+            status[i].append(part.status)
+    import pandas as pd
+
     trends = []
-    for rule in selected:
-        part = parts.get(rule.name, empty)
+    for i, rule in enumerate(selected):
+        codes = np.concatenate(status[i]) if status[i] else np.zeros(0, dtype=np.int8)
+        part = pd.DataFrame({
+            "since": (np.concatenate(since[i]) if since[i] else np.zeros(0, "datetime64[D]"))
+            .astype("datetime64[ns]"),
+            "status": pd.Categorical.from_codes(codes.astype(np.int64), categories=list(STATUSES)),
+        })
         trends.append(RuleTrend(summary=_summary(rule, part["status"]), periods=_periods(part, by)))
-    return TrendResult(as_at=scoped.as_at, by=by, rules=trends)
+    return TrendResult(as_at=source.as_at, by=by, rules=trends)
