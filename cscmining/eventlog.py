@@ -593,7 +593,9 @@ def write_event_log(log: EventLog, path: Path) -> Path:
         if suffix in (".parquet", ".pq", ""):
             _write_parquet(log, tmp)
         elif suffix == ".csv":
-            csv_safe(_public_frame(log)).to_csv(tmp, index=False, date_format="%Y-%m-%d")
+            # CRLF rows (RFC 4180): a bare CR inside a cell is then quoted, never a row break
+            csv_safe(_public_frame(log)).to_csv(tmp, index=False, date_format="%Y-%m-%d",
+                                                lineterminator="\r\n")
         elif suffix == ".xes":
             from .xes import write_xes
 

@@ -23,6 +23,7 @@ from ..render.terminal import stuck_summary_table, stuck_table, timescales_table
 from ..timescales import Period, timescale_trend
 from ..timescales import stuck as find_stuck
 from ..variants import variants as find_variants
+from ..outputs import force_option
 from . import cli
 from .context import AppContext
 from .engine_option import engine_option
@@ -93,6 +94,7 @@ def variants(
 
 
 @cli.command()
+@force_option("csv_path")
 @source_options
 @focus_options
 @rule_option

@@ -17,6 +17,7 @@ import click
 from ..compare import METRICS, PER, Metric, Per, compare, simplify
 from ..focus import LEVELS, Condition, Level
 from ..ingest import load
+from ..outputs import force_option
 from ..render import plural
 from ..render.compare_table import shifts_table
 from ..render.delta import write_delta_map
@@ -28,6 +29,7 @@ from .options import DATE, json_option, source_options
 
 
 @cli.command(name="compare")
+@force_option("output")
 @source_options
 @click.option("--split-date", type=DATE, default=None,
               help="Compare before this date with from it on (e.g. the day a new front door "

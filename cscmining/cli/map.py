@@ -24,6 +24,7 @@ from ..protected import (
 from ..render import plural
 from ..render.dot import METRICS, Metric, output_format, write_map
 from ..render.pressure_table import pressure_table
+from ..outputs import force_option
 from . import cli
 from .context import AppContext
 from .disclosure_options import disclosure_option
@@ -35,6 +36,7 @@ PERCENT = click.FloatRange(0, 100)
 
 
 @cli.command(name="map")
+@force_option("output")
 @source_options
 @focus_options
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
