@@ -28,6 +28,8 @@ DATE_FROM_SERIAL = "DATE_FROM_SERIAL"
 #: social care records in these returns do not predate this (reliability.md DQ-2)
 EARLIEST = pd.Timestamp("1990-01-01")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+#: what a nanosecond timestamp can hold; dates beyond are DATE_OUT_OF_RANGE
+_LOWEST, _HIGHEST = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
 #: days from the 1900 system's day 0 to the 1904 system's (a serial n in 1904 is n + 1462)
 EXCEL_1904_OFFSET = 1462
 _SERIAL_MIN, _SERIAL_MAX = 32874, 73050  # 1990-01-01 .. 2099-12-31
@@ -124,8 +126,13 @@ def _parse_distinct(text: pd.Series, formats: list[str], values: pd.Series, prob
             candidates = remaining[shaped]
             parsed = pd.to_datetime(candidates, format=variant, errors="coerce")
             ok = parsed.notna()
-            values[parsed.index[ok]] = parsed[ok].dt.normalize()
-            remaining = remaining.drop(parsed.index[ok])
+            # a real date beyond what a day of this data can be (31/12/9999 "open" markers,
+            # 01/04/1023 typos) is out of range, not a crash in the nanosecond arithmetic
+            far = ok & ((parsed < _LOWEST) | (parsed > _HIGHEST))
+            problem[parsed.index[far]] = DATE_OUT_OF_RANGE
+            ok &= ~far
+            values[parsed.index[ok]] = parsed[ok].dt.normalize().astype("datetime64[ns]")
+            remaining = remaining.drop(parsed.index[ok | far])
     problem[remaining.index] = np.where(shaped_any[remaining.index], DATE_INVALID, DATE_FORMAT)
 
 
@@ -144,8 +151,12 @@ def _parse_cells(
     serial_at: list[object] = []
     days: list[int] = []
     bad_at: list[object] = []
+    far_at: list[object] = []
     for idx, cell in cells.items():
         if isinstance(cell, (dt.datetime, dt.date, pd.Timestamp)):
+            if not _LOWEST.year < cell.year < _HIGHEST.year:
+                far_at.append(idx)
+                continue
             stamp_at.append(idx)
             stamps.append(cell)
         elif isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
@@ -164,6 +175,8 @@ def _parse_cells(
         from_serial.loc[serial_at] = True
     if bad_at:
         problem.loc[bad_at] = DATE_FORMAT
+    if far_at:
+        problem.loc[far_at] = DATE_OUT_OF_RANGE
 
 
 def _midnights(stamps: list[object]) -> np.ndarray:
