@@ -341,10 +341,6 @@ def test_sec_06_an_xml_declaring_another_encoding_than_it_has_is_broken(tmp_path
     assert file_error(path)[0] == "BROKEN_XML"
 
 
-@pytest.mark.xfail(strict=True, raises=LookupError, reason=(
-    "an XML declaration naming an encoding Python does not know (encoding=\"foo\") makes "
-    "defusedxml/expat raise LookupError, which cscmining/sources/xml.py root_tag/_stream do not "
-    "catch: ingest stops with 'internal error (LookupError)' instead of a file error"))
 def test_xml_declaring_an_unknown_encoding(tmp_path: Path) -> None:
     path = tmp_path / "cin.xml"
     path.write_bytes(b'<?xml version="1.0" encoding="x-no-such"?><Message/>')

@@ -68,6 +68,8 @@ def root_tag(path: Path) -> str:
         raise InputFileError(path, "XML_FORBIDDEN", "the XML has a DOCTYPE or entity declarations, which are refused") from None
     except ParseError as exc:
         raise InputFileError(path, "BROKEN_XML", f"not well-formed XML (line {exc.position[0]})") from None
+    except LookupError:  # the XML declaration names an encoding Python does not know
+        raise InputFileError(path, "ENCODING", "the XML declares an unknown text encoding") from None
     raise InputFileError(path, "EMPTY_FILE", "the XML has no document element")
 
 
