@@ -182,3 +182,18 @@ def build_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
             ws.append(row)
     wb.save(path)
     return path
+
+
+def run_cli(*args: object) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of ``cscmining ARGS`` through `cscmining.cli.main` (the
+    function behind the script: one-line errors and exit codes) in click's isolation."""
+    import cscmining.cli as cli_module
+    from click.testing import CliRunner
+
+    with CliRunner().isolation() as (out, err, _mixed):
+        try:
+            cli_module.main([str(a) for a in args])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        return code, out.getvalue().decode(), err.getvalue().decode()

@@ -14,27 +14,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-import cscmining.cli as cli_module
 from cscmining.eventlog import read_event_log
-from reading_support import FIXTURES, events, write_csv
+from reading_support import FIXTURES, events, write_csv, run_cli
 
 EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
 #: a value planted in bad rows and files: it must never appear in what the user sees
 SECRET = "ZQX9931"
 
 
-def run(*args: str | Path) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of ``cscmining ARGS``."""
-    runner = CliRunner()
-    with runner.isolation() as (out, err, _mixed):
-        try:
-            cli_module.main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        return code, out.getvalue().decode(), err.getvalue().decode()
+run = run_cli
 
 
 def error_lines(stderr: str) -> list[str]:

@@ -12,29 +12,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-import cscmining.cli as cli_module
 import cscmining.eventlog as eventlog
 import cscmining.ingest as ingest_module
 from cscmining.columns import ACTIVITY, CASE, SOURCE, TIMESTAMP
 from cscmining.discover import process_map
 from cscmining.errors import AccountingError
 from cscmining.eventlog import EventLog, assemble
-from reading_support import FIXTURES, acc, account, ingest, write_csv
+from reading_support import FIXTURES, acc, account, ingest, write_csv, run_cli
 
 EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
 
 
-def run(*args: object) -> tuple[int, str, str]:
-    runner = CliRunner()
-    with runner.isolation() as (out, err, _):
-        try:
-            cli_module.main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        return code, out.getvalue().decode(), err.getvalue().decode()
+run = run_cli
 
 
 def balanced(log: EventLog) -> None:

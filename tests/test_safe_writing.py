@@ -27,22 +27,13 @@ from cscmining import outputs
 from cscmining.errors import UsageError
 from cscmining.eventlog import from_records, read_event_log, write_event_log
 from cscmining.outputs import atomic_path, check_output, csv_safe, force_option, refusing_to_replace
-from reading_support import FIXTURES
+from reading_support import FIXTURES, run_cli
 
 PACKAGE = Path(cscmining.__file__).parent
 POSIX = os.name == "posix"
 
 
-def run(*args: object) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of ``cscmining ARGS`` in this process."""
-    runner = CliRunner()
-    with runner.isolation() as (out, err, _):
-        try:
-            cli_module.main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        return code, out.getvalue().decode(), err.getvalue().decode()
+run = run_cli
 
 
 def mode(path: Path) -> int:
