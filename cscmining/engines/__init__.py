@@ -11,8 +11,8 @@ differ only in where the chunks come from (`sources`):
     whole and sorted in memory.
 ``duckdb``
     DuckDB scans the Parquet file or folder (e.g. partitioned by LA and year), sorting a
-    folder out of core, and streams the rows to the same kernels: for folders bigger than
-    memory.
+    folder out of core, and streams the rows to the same kernels: for folders, whatever their
+    size. It never touches the network (`sources.duckdb_connection`).
 ``pm4py``
     the whole log in pandas (`cscmining.eventlog.read_event_log`), and pm4py's own
     directly-follows graph, performance DFG and variants computed alongside as a cross-check
@@ -54,7 +54,8 @@ __all__ = [
 
 
 def choose_engine(requested: str, files: LogFiles) -> str:
-    """The engine for a Parquet log: ``requested``, or for ``auto`` by size (module docstring)."""
+    """The engine for a Parquet log: ``requested``, or for ``auto`` by its shape (module
+    docstring)."""
     if requested not in ENGINES:
         from ..errors import UsageError
 
