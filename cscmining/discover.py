@@ -50,7 +50,14 @@ from .engines.stats import percentile, sorted_percentile
 from .errors import AccountingError, UsageError
 from .eventlog import EventLog
 from .focus import Condition, Level, at_level, case_runs, describe_focus, focus
-from .timescales import STATUSES, RuleSummary, evaluate_chunk, exclusion_columns, rule_summary
+from .timescales import (
+    STATUSES,
+    RuleSummary,
+    evaluate_chunk,
+    exclusion_columns,
+    rule_summary,
+    rules_calendar,
+)
 from .vocabulary import Vocabulary
 
 _NS_PER_DAY = 86_400 * 10**9
@@ -416,8 +423,10 @@ def _discover(
     rules = list(source.vocabulary.timescales)
     tally = MapTally.empty(len(at.names))
     statuses = np.zeros((len(rules), len(STATUSES)), dtype=np.int64)
+    calendar = rules_calendar(source, rules)
     for chunk in chunks:
-        for i, rows in enumerate(evaluate_chunk(chunk, activities, rules, source.as_at)):
+        for i, rows in enumerate(evaluate_chunk(chunk, activities, rules, source.as_at,
+                                                calendar)):
             statuses[i] += np.bincount(rows.status, minlength=len(STATUSES))
         tally.add(tally_chunk(chunk if group_of is None else summary_level(chunk, group_of),
                               len(at.names)))

@@ -317,19 +317,42 @@ def _excluded(chunk: Chunk, rule: TimescaleRule, rows: np.ndarray) -> np.ndarray
     return out
 
 
+def rules_calendar(source: LogSource, rules: Sequence[TimescaleRule]) -> Any:
+    """The working-day calendar the rules need over the whole log (None: none needed, or the
+    log's first date is not known), made in a thread while the first chunk is read: the
+    bank-holiday library takes a noticeable part of a second to load and compute."""
+    if not any(r.unit == "working_days" for r in rules):
+        return None
+    first = source.first_day
+    if first is None:
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    days = np.array([first, source.as_at], dtype="datetime64[D]")
+    pool = ThreadPoolExecutor(1, thread_name_prefix="cscmining-calendar")
+    future = pool.submit(working_calendar, days)
+    pool.shutdown(wait=False)  # the work goes on; the thread ends with it
+    return future
+
+
 def evaluate_chunk(
-    chunk: Chunk, activities: Activities, rules: Sequence[TimescaleRule], as_at: date
+    chunk: Chunk, activities: Activities, rules: Sequence[TimescaleRule], as_at: date,
+    calendar: Any = None,
 ) -> list[RuleRows]:
     """Every rule's `from` events in the chunk (whole cases, detail level) at ``as_at``.
 
-    The chunk holds the columns of `exclusion_columns` that the log has.
+    The chunk holds the columns of `exclusion_columns` that the log has. ``calendar``: the
+    working-day calendar of the whole log (or a future of it, `rules_calendar`); when None,
+    one covering the chunk's dates is made (the same counts: a calendar covering more years
+    adds only holidays outside every interval counted).
     """
     if not rules:
         return []
     stamps = chunk.stamps
     as_at_day = np.datetime64(as_at, "D")
-    calendar = None
-    if any(r.unit == "working_days" for r in rules):
+    if hasattr(calendar, "result"):
+        calendar = calendar.result()
+    if calendar is None and any(r.unit == "working_days" for r in rules):
         first_last = np.array([stamps.min(), stamps.max()] if chunk.events else [],
                               dtype=np.int64).view("datetime64[ns]")
         calendar = working_calendar(first_last, np.array([as_at_day]))
@@ -577,10 +600,11 @@ def _evaluations(
     chunks = focused_chunks(source, description, start=start, end=end, where=where,
                             columns=exclusion_columns(selected))
     activities = source.activities
+    calendar = rules_calendar(source, selected)
 
     def each() -> Iterator[tuple[Chunk, list[RuleRows]]]:
         for chunk in chunks:
-            yield chunk, evaluate_chunk(chunk, activities, selected, source.as_at)
+            yield chunk, evaluate_chunk(chunk, activities, selected, source.as_at, calendar)
 
     return source, selected, each()
 

@@ -158,12 +158,11 @@ class VariantsResult:
 def _variants_json(t: _Shown, cases: int, collapse: bool) -> Any:
     """The JSON objects of the shown variants, joined by ", " (Arrow string kernels), as
     bytes."""
-    import pyarrow as pa
-
     from .engines import jsontext as jt
+    from .engines.arrow import numbers
 
     n = len(t.counts)
-    steps = jt.lists(jt.strings(t.names).take(pa.array(t.codes.astype(np.int64))), t.lengths)
+    steps = jt.lists(jt.strings(t.names).take(numbers(t.codes.astype(np.int64))), t.lengths)
     fields = [
         ("rank", jt.integers(np.arange(1, n + 1))),
         ("activities", _bracketed(steps)),

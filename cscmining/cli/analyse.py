@@ -19,11 +19,11 @@ import click
 from ..engines import LogSource, jsontext, open_log
 from ..errors import UsageError
 from ..focus import Condition, Level
+from ..outputs import force_option
 from ..render.terminal import stuck_summary_table, stuck_table, timescales_tables, variants_table
 from ..timescales import Period, timescale_trend
 from ..timescales import stuck as find_stuck
 from ..variants import variants as find_variants
-from ..outputs import force_option
 from . import cli
 from .context import AppContext
 from .engine_option import engine_option

@@ -113,9 +113,10 @@ def _is_arrow(column: Any) -> bool:
 
 def column_take(column: Any, rows: np.ndarray) -> Any:
     if _is_arrow(column):
-        import pyarrow as pa
 
-        return column.take(pa.array(rows, type=pa.int64()))
+        from .arrow import numbers
+
+        return column.take(numbers(np.asarray(rows, dtype=np.int64)))
     return column.iloc[rows]
 
 
@@ -135,13 +136,15 @@ def arrow_bools(array: Any) -> np.ndarray:
 
 def arrow_ints(array: Any, missing: int = -1) -> np.ndarray:
     """An Arrow integer array as numpy int64 (missing values as ``missing``): no pandas."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     if array.null_count:
         array = pc.fill_null(array, missing)
     if len(array) == 0:
         return np.zeros(0, dtype=np.int64)
-    dtype = np.dtype(array.type.to_pandas_dtype())
+    dtype = np.dtype(f"{'i' if pa.types.is_signed_integer(array.type) else 'u'}"
+                     f"{array.type.bit_width // 8}")
     values = np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array),
                            offset=array.offset * dtype.itemsize)
     return values.astype(np.int64)
@@ -168,7 +171,9 @@ def column_matches(column: Any, values: Sequence[str]) -> np.ndarray:
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         column = pc.cast(column, pa.string())
     text = pc.utf8_lower(pc.utf8_trim_whitespace(column))
-    hit = pc.is_in(text, value_set=pa.array(list(values), type=text.type))
+    from .arrow import texts
+
+    hit = pc.is_in(text, value_set=texts(list(values)).cast(text.type))
     return arrow_bools(hit)
 
 

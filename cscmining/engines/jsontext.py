@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from . import arrow
+
 #: a character json.dumps writes escaped (anything but printable ASCII; quote, backslash)
 _ESCAPED = r'[^\x20-\x7e]|["\\]'
 
@@ -24,9 +26,8 @@ def _text() -> Any:
 
 
 def literal(value: str) -> Any:
-    import pyarrow as pa
 
-    return pa.scalar(value, _text())
+    return arrow.text(value)
 
 
 def strings(values: Any) -> Any:
@@ -36,9 +37,15 @@ def strings(values: Any) -> Any:
 
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         array = values
-    else:  # from a list: pyarrow would load pandas to look at a numpy object array
-        array = pa.array(values.tolist() if isinstance(values, np.ndarray) else list(values),
-                         type=_text())
+    else:
+        items = values.tolist() if isinstance(values, np.ndarray) else list(values)
+        if len(items) > 1024:  # a column of a few values repeated (a rule's name): each once
+            seen: dict[Any, int] = {}
+            codes = np.fromiter((seen.setdefault(v, len(seen)) for v in items),
+                                dtype=np.int64, count=len(items))
+            if len(seen) * 4 < len(items):
+                return strings(list(seen)).take(arrow.numbers(codes))
+        array = arrow.texts(items)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     array = array.cast(_text())
@@ -51,14 +58,13 @@ def strings(values: Any) -> Any:
     texts = quoted.to_pylist()
     for i in np.flatnonzero(special).tolist():
         texts[i] = json.dumps(array[i].as_py())
-    return pa.array(texts, type=_text())
+    return arrow.texts(texts)
 
 
 def integers(values: np.ndarray) -> Any:
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    return pc.cast(pa.array(np.asarray(values).astype(np.int64)), _text())
+    return pc.cast(arrow.numbers(np.asarray(values).astype(np.int64)), _text())
 
 
 def floats(values: np.ndarray) -> Any:
@@ -68,15 +74,14 @@ def floats(values: np.ndarray) -> Any:
     1e-4 to 1e9 (whole numbers without ``.0``, which is added); other values (exponent forms,
     non-finite) are written by Python.
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     values = np.asarray(values, dtype=np.float64)
     if len(values) > 1024:  # many repeats (shares of one child, whole days): each once
         distinct, inverse = np.unique(values, return_inverse=True)
         if len(distinct) < len(values) // 2:
-            return floats(distinct).take(pa.array(inverse.astype(np.int64)))
-    text = pc.cast(pa.array(values), _text())
+            return floats(distinct).take(arrow.numbers(inverse.astype(np.int64)))
+    text = pc.cast(arrow.numbers(values), _text())
     whole = pc.match_substring_regex(text, r"^-?[0-9]+$")
     text = pc.if_else(whole, pc.binary_join_element_wise(text, literal(".0"), literal("")), text)
     size = np.abs(values)
@@ -86,16 +91,15 @@ def floats(values: np.ndarray) -> Any:
     texts = text.to_pylist()
     for i in other.tolist():
         texts[i] = json.dumps(float(values[i]))
-    return pa.array(texts, type=_text())
+    return arrow.texts(texts)
 
 
 def dates(values: np.ndarray) -> Any:
     """``"YYYY-MM-DD"`` strings of datetime64 values."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     text = np.datetime_as_string(np.asarray(values).astype("datetime64[D]"), unit="D")
-    return pc.binary_join_element_wise(literal('"'), pa.array(text, type=_text()),
+    return pc.binary_join_element_wise(literal('"'), arrow.texts(text),
                                        literal('"'), literal(""))
 
 
@@ -116,7 +120,7 @@ def lists(items: Any, lengths: np.ndarray) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    offsets = pa.array(np.r_[0, np.cumsum(lengths)].astype(np.int64))
+    offsets = arrow.numbers(np.r_[0, np.cumsum(lengths)].astype(np.int64))
     return pc.binary_join(pa.LargeListArray.from_arrays(offsets, items), literal(", "))
 
 

@@ -43,7 +43,14 @@ import numpy as np
 from ..columns import ACTIVITY, CASE, ORDER, SOURCE, TIMESTAMP
 from ..errors import EventLogError, UsageError
 from ..vocabulary import Activity, Vocabulary
-from .chunk import Activities, Chunk, arrow_new_cases, chunk_from_arrow, chunk_from_frame
+from .chunk import (
+    NS_PER_DAY,
+    Activities,
+    Chunk,
+    arrow_new_cases,
+    chunk_from_arrow,
+    chunk_from_frame,
+)
 from .progress import progress
 
 METADATA_KEY = b"cscmining"
@@ -199,6 +206,11 @@ class LogSource:
         """The case column as a pandas frame: what an output checker needs (every child id)."""
         raise NotImplementedError
 
+    @cached_property
+    def first_day(self) -> date | None:
+        """The date of the log's first event, when known without reading the log."""
+        return None
+
     def scan(self, description: str, columns: Sequence[str] = (),
              cutoff_ns: int | None = None) -> Iterator[Chunk]:
         """`chunks` with a progress bar (big logs, unless quiet)."""
@@ -224,6 +236,11 @@ class FrameSource(LogSource):
     def frame(self) -> Any:  # type: ignore[override]
         return self.log.frame
 
+    @cached_property
+    def first_day(self) -> date | None:
+        period = self.log.period
+        return None if period is None else period[0]
+
     def chunks(self, columns: Sequence[str] = (), cutoff_ns: int | None = None) -> Iterator[Chunk]:
         yield chunk_from_frame(self.log.frame, self.activities, columns)
 
@@ -244,6 +261,30 @@ class _ParquetSource(LogSource):
 
         cases = [pq.read_table(p, columns=[CASE]) for p in self.files.files]
         return pa.concat_tables(cases).to_pandas()
+
+    @cached_property
+    def first_day(self) -> date | None:
+        """From the Parquet statistics of the timestamp column (None if a file has none)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        lowest = None
+        for path in self.files.files:
+            parquet = pq.ParquetFile(path)
+            field = parquet.schema_arrow.field(TIMESTAMP)
+            if not pa.types.is_timestamp(field.type):
+                return None
+            per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000,
+                       "ns": NS_PER_DAY}[field.type.unit]
+            column = parquet.schema_arrow.get_field_index(TIMESTAMP)
+            for i in range(parquet.metadata.num_row_groups):
+                stats = parquet.metadata.row_group(i).column(column).statistics
+                if stats is None or not stats.has_min_max:
+                    return None
+                day = int(stats.min_raw) // per_day
+                lowest = day if lowest is None else min(lowest, day)
+        return None if lowest is None else \
+            np.datetime64(lowest, "D").astype(object)  # type: ignore[no-any-return]
 
     def _wanted(self, columns: Sequence[str]) -> list[str]:
         present = set(self.columns)
