@@ -1303,6 +1303,9 @@ def _dates_in(line: str) -> Iterator[date]:
                 continue
 
 
+_COLOUR = re.compile(r"""(?<=[:\s"'(,])#[0-9a-f]{3,8}(?=[;"'\s),])""")
+
+
 class _IdMatcher:
     """Finds input child ids as whole tokens (never inside a longer word or number)."""
 
@@ -1323,7 +1326,10 @@ class _IdMatcher:
                     and len(child_id) < MIN_NUMERIC_ID)
 
     def found_in(self, line: str) -> bool:
-        folded = line.casefold()
+        # a colour in CSS or an SVG attribute (`color: #111111;`, `fill="#111111"`) is not
+        # text anyone reads, and the synthetic id 111111 must not be found in it; the same
+        # digits shown as text (`>#111111<`) still are
+        folded = _COLOUR.sub(" ", line.casefold())
         if any(p.search(folded) for p in self.others):
             return True
         if not self.tokens:

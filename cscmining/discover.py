@@ -414,12 +414,7 @@ def _discover(
     """Tally the chunks (map numbers at ``level``, timescales on the detail events), then
     turn the totals into the map."""
     activities = source.activities
-    if level == "summary":
-        at, group_of = activities.summary
-    elif level == "detail":
-        at, group_of = activities, None
-    else:
-        raise UsageError(f"--level must be detail or summary, not {level!r}")
+    at, group_of = activities.at_level(level)
     rules = list(source.vocabulary.timescales)
     tally = MapTally.empty(len(at.names))
     statuses = np.zeros((len(rules), len(STATUSES)), dtype=np.int64)

@@ -18,11 +18,12 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import UsageError
+
+if TYPE_CHECKING:  # pandas costs ~0.25 s to import: only the CSV guard needs it
+    import pandas as pd
 
 #: owner read/write only: every file that holds child ids or pseudonyms
 PRIVATE = 0o600
@@ -182,6 +183,8 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     Only text (object, string or categorical-of-text) columns are touched; numbers and dates
     are written as they are. Returns a new frame (the caller's is not changed).
     """
+    import pandas as pd
+
     out = frame.copy(deep=False)
     for column in out.columns:
         cells = out[column]
@@ -199,6 +202,8 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _risky(cells: pd.Series) -> pd.Series:
     """Text cells starting like a formula (False for anything that is not text)."""
+    import pandas as pd
+
     try:
         return cells.str.startswith(FORMULA_START, na=False).astype(bool)
     except AttributeError:  # an object column holding no text

@@ -314,12 +314,7 @@ def variants(
         raise UsageError(f"--top must be at least 1, not {top}")
     source = as_source(log)
     activities = source.activities
-    if level == "summary":
-        at, group_of = activities.summary
-    elif level == "detail":
-        at, group_of = activities, None
-    else:
-        raise UsageError(f"--level must be detail or summary, not {level!r}")
+    at, group_of = activities.at_level(level)
     rank = at.variant_rank
     names = np.empty(len(at.names), dtype=object)
     names[rank] = at.names

@@ -686,3 +686,13 @@ def test_protected_variants_never_need_a_c_beside_listed_ones(counts):
     if shown.other == "c":
         assert shown.listed == [] and shown.cases == "c"
     assert len(shown.listed) + len(shown.folded) == len(counts)
+
+
+def test_css_and_svg_colours_are_not_child_ids() -> None:
+    """`#111111` as a colour is not the child id 111111; the same digits as text still are."""
+    ids = ["111111"]
+    css = "<style>body { color: #111111; }</style><svg><rect fill=\"#111111\"/></svg>"
+    assert [f for f in sdc.check_text(css, NONE, kind="html", forbidden_ids=ids)
+            if f.rule == "CHILD_ID"] == []
+    shown = "<p>child #111111</p>"
+    assert "CHILD_ID" in [f.rule for f in sdc.check_text(shown, NONE, kind="html", forbidden_ids=ids)]

@@ -91,6 +91,14 @@ class Activities:
         group = self.vocabulary.group
         return groups, np.array([groups.code[group[n]] for n in self.names], dtype=np.int16)
 
+    def at_level(self, level: str) -> tuple[Activities, np.ndarray | None]:
+        """The activities an analysis counts at ``level``, and (summary) each code's group."""
+        if level == "summary":
+            return self.summary
+        if level == "detail":
+            return self, None
+        raise UsageError(f"--level must be detail or summary, not {level!r}")
+
     @cached_property
     def variant_rank(self) -> np.ndarray:
         """Per code, its rank by (stage order, name): the order variants compare steps in."""
