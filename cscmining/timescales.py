@@ -724,9 +724,9 @@ class StuckResult:
         return [head, jt.joined_bytes([(c, fields[c]) for c in STUCK_COLUMNS]), tail]
 
     def write_csv(self, path: Path) -> Path:
-        from .outputs import write_text
+        from .outputs import csv_safe, write_text
 
-        return write_text(path, self.to_frame().to_csv(index=False))
+        return write_text(path, csv_safe(self.to_frame()).to_csv(index=False))
 
 
 #: the columns of `evaluate` (and of `StuckResult.entries`), in order

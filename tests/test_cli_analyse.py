@@ -183,3 +183,15 @@ def test_stuck_table_keeps_to_the_longest_waits(log_path):
     text = console.export_text()
     assert "│ c " in text and "│ f " not in text
     assert "The 1 longest of 2 stuck waits" in text
+
+
+def test_stuck_csv_defuses_formula_like_child_ids(tmp_path):
+    """A child id is the LA's own text: one starting with ``=`` must not run as a formula
+    when the analyst opens ``stuck --csv`` in a spreadsheet (T-SEC-05)."""
+    log = from_records([(case, "S47 enquiry", "2024-03-04") for case in ("=HYPERLINK(1)", "+44", "ok")],
+                       as_at="2024-12-31")
+    path = write_event_log(log, tmp_path / "log.parquet")
+    csv = tmp_path / "stuck.csv"
+    ok("stuck", path, "--csv", csv)
+    cases = sorted(line.split(",")[0] for line in csv.read_text().splitlines()[1:])
+    assert cases == ["'+44", "'=HYPERLINK(1)", "ok"]

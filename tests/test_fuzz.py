@@ -117,9 +117,9 @@ def test_csv_known_header_random_body(header: bytes, body: bytes) -> None:
 
 #: cells that look like the data: dates in and out of shape and range, codes, ids, numbers
 LIKE_DATA = st.one_of(
-    # years 1700 to 2259: others are the known bug of LATEST below
-    st.from_regex(r"\A[0-9]{1,2}/[0-9]{1,2}/(1[7-9]|20|21|22[0-5])[0-9]{1,2}\Z"),
-    st.from_regex(r"\A(1[7-9]|20|21|22[0-5])[0-9]{1,2}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?\Z"),
+    # any four-digit year: 1023 and 9999 are as likely in an export as 2023
+    st.from_regex(r"\A[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}\Z"),
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?\Z"),
     st.from_regex(r"\A[0-9]{1,6}(\.0+|[eE][+-]?[0-9]{1,3})?\Z"),
     st.sampled_from(["", " ", "S", "P", "L", "B", "U", "X1", "E11", "E45: SGO", "A3", "U4", "a) Adopted",
                      "\u00a0", "\ufeff12", "=HYPERLINK(1)", "NaN", "None", "null", "#N/A"]),
@@ -142,22 +142,14 @@ def test_csv_mutated_episodes(data: bytes) -> None:
 
 # --- XML ---------------------------------------------------------------------------------
 
-#: an encoding named in the XML declaration is `test_reliability_inputs.py::
-#: test_xml_declaring_an_unknown_encoding` (a known bug, xfail) until it is fixed
-_DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*encoding", re.I | re.S)
-
-
-def no_declared_encoding(data: bytes) -> bool:
-    return not _DECLARED_ENCODING.search(data)
-
-
 XML_TEXT = st.text(alphabet=st.sampled_from(list("<>/=\"' &;#x0123456789abcdefCINdtlsReferralDate-:\n\u00e9\x00\ud7ff")),
                    max_size=120)
 CIN = (FIXTURES / "cin_small.xml").read_bytes()
 SSDA903 = (FIXTURES / "ssda903.xml").read_bytes()
 
 
-@given(st.binary(max_size=400).map(lambda b: b"<" + b).filter(no_declared_encoding))
+@given(st.one_of(st.binary(max_size=400).map(lambda b: b"<" + b),
+                 st.binary(max_size=200).map(lambda b: b'<?xml version="1.0" encoding="' + b)))
 @budget(50)
 def test_xml_random_bytes(data: bytes) -> None:
     typed_or_balanced("x.xml", data, read_any_xml)
@@ -174,7 +166,7 @@ def test_xml_known_shape_random_content(skeleton: bytes, inner: bytes) -> None:
     typed_or_balanced("x.xml", skeleton % inner, read_any_xml)
 
 
-@given(st.one_of(mutations(CIN), mutations(SSDA903)).filter(no_declared_encoding))
+@given(st.one_of(mutations(CIN), mutations(SSDA903)))
 @budget(30)
 def test_xml_mutated_returns(data: bytes) -> None:
     typed_or_balanced("r.xml", data, read_any_xml)
@@ -200,13 +192,10 @@ def test_xlsx_mutated_workbook(workbook: bytes, data) -> None:
     typed_or_balanced("a.xlsx", data.draw(mutations(workbook)), read_xlsx)
 
 
-#: dates after 2262-04-11 (pandas' nanosecond range) are `test_reliability_inputs.py::
-#: test_dates_beyond_2262` (a known bug, xfail) until it is fixed
-LATEST = dt.datetime(2262, 4, 1)
 CELLS = st.one_of(
     st.none(), st.booleans(), st.integers(-2**63, 2**63 - 1), st.floats(allow_nan=True, allow_infinity=True),
-    st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=LATEST),
-    st.dates(min_value=dt.date(1900, 3, 1), max_value=LATEST.date()), st.times(),
+    # beyond pandas' nanosecond range (1677-2262) too: 31/12/9999 is a common placeholder
+    st.datetimes(min_value=dt.datetime(1900, 3, 1)), st.dates(min_value=dt.date(1900, 3, 1)), st.times(),
     CELL_TEXT, st.sampled_from(["01/04/2023", "2023-04-01", "=1+1", "#N/A", "a) Adopted", "E11", "1.2345E+05"]),
 )
 
