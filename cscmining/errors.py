@@ -56,3 +56,23 @@ class UsageError(CscMiningError):
 
 class KeyFileError(CscMiningError):
     """A pseudonymisation key file is missing, weak, or readable by others."""
+
+
+class ShareFolderError(CscMiningError):
+    """An internal artefact (child ids, pseudonyms, figures without disclosure control, a key)
+    was to be written inside a folder the analyst configured as the share folder."""
+
+    code = "INTERNAL_IN_SHARE_DIR"
+
+    def __init__(self, path: Path | str, folder: Path | str, variable: str) -> None:
+        self.path = str(path)
+        super().__init__(
+            f"{self.code}: {path} is inside the share folder {folder} ({variable}) but holds "
+            "child ids, pseudonyms, a key or figures without disclosure control; write it "
+            "outside the share folder"
+        )
+
+
+class RejectRateError(CscMiningError):
+    """Too large a share of a table's rows was rejected: the extract (or the logmap) is
+    broken, and maps drawn from what is left would mislead (reliability.md ACC-5)."""

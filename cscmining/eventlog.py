@@ -284,13 +284,19 @@ def _lexsort(keys: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, np
     packed keys (None when they do not fit one 63-bit integer and numpy's lexsort did it)."""
     if not keys:
         return np.arange(n), None
-    widths = [_width(bound) for _ranks, bound in keys]
-    if sum(widths) <= 63:
-        packed = np.zeros(n, dtype=np.int64)
-        for (ranks, _bound), width in zip(keys, widths):
-            packed = (packed << width) | ranks
+    if sum(_width(bound) for _ranks, bound in keys) <= 63:
+        packed = _lexsort_key(keys, n)
         return np.argsort(packed, kind="stable"), packed
     return np.lexsort([ranks for ranks, _bound in reversed(keys)]), None
+
+
+def _lexsort_key(keys: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
+    """Rank columns packed into one integer per row, the first most significant (the
+    caller checks that their widths fit in 63 bits)."""
+    packed = np.zeros(n, dtype=np.int64)
+    for ranks, bound in keys:
+        packed = (packed << _width(bound)) | ranks
+    return packed
 
 
 def merge_sources(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -330,14 +336,37 @@ def _reported_by_several_sources(frame: pd.DataFrame, key: list[str]) -> np.ndar
     source, bound = _rank(frame[SOURCE])
     if bound < 2 or (source == source[0]).all():
         return np.zeros(len(frame), dtype=bool)
-    groups = _group_ids([_rank(frame[c]) for c in key], len(frame))
-    pairs = np.unique(groups * bound + source)
-    sources_per_group = np.bincount(pairs // bound, minlength=int(groups.max()) + 1)
-    return sources_per_group[groups] > 1
+    # the rows of a group share their activity: only activities that several sources
+    # report can hold such a group (few rows, when each table records its own activities)
+    out = _mixed_sources(_rank(frame[ACTIVITY])[0], source)
+    rows = np.flatnonzero(out)
+    if len(rows):
+        groups = _group_ids([_rank(frame[c].take(rows)) for c in key], len(rows))
+        out[rows] = _mixed_sources(groups, source[rows])
+    return out
+
+
+def _mixed_sources(groups: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """Per row: its group (non-negative integer ids) holds more than one source.
+
+    One source of each group is kept (whichever row was written last) and a group holding
+    any other is mixed: no sort and no `np.unique`, whose hashing of a few million integers
+    (numpy ≥ 2.3) costs ten times a sort.
+    """
+    if not len(groups):
+        return np.zeros(0, dtype=bool)
+    some = np.empty(int(groups.max()) + 1, dtype=source.dtype)
+    some[groups] = source
+    mixed = np.zeros(len(some), dtype=bool)
+    mixed[groups[source != some[groups]]] = True
+    return mixed[groups]
 
 
 def _group_ids(keys: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
-    """One integer per distinct combination of the rank columns."""
+    """One integer per distinct combination of the rank columns: one hash pass over the
+    ranks packed into one integer when they fit in 63 bits, else one per column."""
+    if sum(_width(bound) for _ranks, bound in keys) <= 63:
+        return pd.factorize(_lexsort_key(keys, n))[0].astype(np.int64, copy=False)
     group = np.zeros(n, dtype=np.int64)
     for ranks, bound in keys:
         group = pd.factorize(group * bound + ranks)[0].astype(np.int64)
@@ -422,16 +451,54 @@ def _recode_like(frame: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def case_attribute_values(case_attrs: pd.DataFrame) -> pd.DataFrame:
+    """One value per child and attribute, chosen by content alone (never by row position).
+
+    ``case_attrs`` has one row per source row that describes a child (CASE plus attribute
+    columns). A later submission of the same record has already replaced the earlier one
+    (the table's `supersede_key`: a header row from last year's return is SUPERSEDED), so
+    the rows left are this submission's: of a child's non-blank values the most frequent
+    wins, a tie going to the value that sorts first. Shuffling the input rows, or listing
+    the input files in another order, cannot change the result (T-EP-09).
+
+    Returns a frame indexed by child (sorted), one ``case:``-prefixed column per attribute;
+    a child with no value for an attribute gets NaN.
+    """
+    names = [c for c in case_attrs.columns if c != CASE]
+    case_codes, cases = pd.factorize(case_attrs[CASE], sort=True)
+    columns = {CASE_PREFIX + name: _most_frequent(case_codes, case_attrs[name], len(cases))
+               for name in names}
+    return pd.DataFrame(columns, index=pd.Index(cases, name=CASE))
+
+
+def _most_frequent(case_codes: np.ndarray, values: pd.Series, cases: int) -> np.ndarray:
+    """Per child (``case_codes`` 0..cases-1), its most frequent non-blank value, ties to the
+    smallest value; NaN for a child with none. Vectorised: counts of (child, value) pairs,
+    one lexsort."""
+    out = np.full(cases, np.nan, dtype=object)
+    valid = values.notna().to_numpy() & (case_codes >= 0)
+    value_codes, uniques = pd.factorize(values[valid], sort=True)
+    if not len(uniques):
+        return out
+    pairs, counts = np.unique(case_codes[valid].astype(np.int64) * len(uniques) + value_codes,
+                              return_counts=True)
+    case_of, value_of = np.divmod(pairs, len(uniques))
+    order = np.lexsort((value_of, -counts, case_of))  # by child, most frequent, smallest
+    first = np.r_[True, case_of[order][1:] != case_of[order][:-1]]
+    chosen = order[first]
+    out[case_of[chosen]] = np.asarray(uniques, dtype=object)[value_of[chosen]]
+    return out
+
+
 def attach_case_attributes(frame: pd.DataFrame, case_attrs: pd.DataFrame) -> pd.DataFrame:
-    """Add ``case:*`` columns (one value per child, first source wins) to every event.
+    """Add ``case:*`` columns (one value per child, see `case_attribute_values`) to every event.
 
     With a categorical child column each attribute is looked up once per child and spread
     to the events as categorical codes (not joined row by row).
     """
     if case_attrs.empty or frame.empty:
         return frame
-    per_case = case_attrs.groupby(CASE, sort=True).first()
-    per_case.columns = [CASE_PREFIX + c for c in per_case.columns]
+    per_case = case_attribute_values(case_attrs)
     case = frame[CASE]
     if not isinstance(case.dtype, pd.CategoricalDtype):
         return frame.join(per_case, on=CASE)

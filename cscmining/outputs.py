@@ -7,6 +7,12 @@
   `force_option` adds that flag to a command, refuses before any work is done, and makes
   the final rename refuse too (no other process slipped the file in meanwhile).
 * Text cells of CSV exports are defused against formula injection (`csv_safe`).
+* Internal files are never written inside the share folder the analyst configured
+  (`SHARE_DIR_ENV`, SEC-6): an event log or a table of child ids that lands in the folder
+  that is copied to partners would be a breach, so the write is refused (`check_not_shared`).
+  Internal means owner-only (``mode`` not None), or written by a command run without
+  disclosure control (``--disclosure none``, or a command that has no such option: its
+  outputs hold ids or exact figures), which `force_option` records for the run.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import UsageError
+from .errors import ShareFolderError, UsageError
 
 if TYPE_CHECKING:  # pandas costs ~0.25 s to import: only the CSV guard needs it
     import pandas as pd
@@ -29,6 +35,14 @@ if TYPE_CHECKING:  # pandas costs ~0.25 s to import: only the CSV guard needs it
 PRIVATE = 0o600
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: the share folder(s): paths separated by os.pathsep (":" on POSIX, ";" on Windows)
+SHARE_DIR_ENV = "CSCMINING_SHARE_DIR"
+#: the `--disclosure` level that applies no control (the analyst's own use)
+NO_CONTROL = "none"
+
+#: whether the running command writes internal outputs; set by `force_option`
+_INTERNAL: contextvars.ContextVar[bool] = contextvars.ContextVar("cscmining_internal", default=False)
 
 #: outputs the running command may not replace (absolute paths); set by `refusing_to_replace`
 _NO_REPLACE: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
@@ -66,6 +80,8 @@ def atomic_path(
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise UsageError(f"{path}: is a folder; give a file name")
+    if mode is not None or _INTERNAL.get():
+        check_not_shared(path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
@@ -120,6 +136,29 @@ def write_bytes(
     return path
 
 
+# --- the share folder --------------------------------------------------------------------
+
+
+def share_folders() -> list[Path]:
+    """The configured share folders (`SHARE_DIR_ENV`), symbolic links resolved."""
+    raw = os.environ.get(SHARE_DIR_ENV, "")
+    return [Path(os.path.realpath(os.path.expanduser(p.strip())))
+            for p in raw.split(os.pathsep) if p.strip()]
+
+
+def check_not_shared(path: Path) -> Path:
+    """Refuse (`ShareFolderError`) to put an internal file inside a share folder.
+
+    The path is resolved as the file system would (``..``, symbolic links), so neither a
+    relative name nor a link into the share folder gets past.
+    """
+    target = Path(os.path.realpath(path))
+    for folder in share_folders():
+        if target == folder or folder in target.parents:
+            raise ShareFolderError(path, folder, SHARE_DIR_ENV)
+    return Path(path)
+
+
 # --- not replacing what exists -------------------------------------------------------------
 
 
@@ -147,7 +186,10 @@ def force_option(*params: str) -> Callable[[F], F]:
     """Add ``--force`` to a click command whose options ``params`` name output files.
 
     Without ``--force`` an existing output is refused before the command does any work, and
-    again at the final rename. Put it below ``@cli.command()``, among the options::
+    again at the final rename. A command run without disclosure control (``--disclosure
+    none``, or no such option) writes internal outputs: they are refused inside the share
+    folder, here before any work and again by `atomic_path`. Put it below
+    ``@cli.command()``, among the options::
 
         @cli.command()
         @force_option("output")
@@ -159,10 +201,17 @@ def force_option(*params: str) -> Callable[[F], F]:
         @functools.wraps(func)
         def guarded(*args: Any, force: bool, **kwargs: Any) -> Any:
             named = [Path(kwargs[p]) for p in params if kwargs.get(p) is not None]
+            internal = kwargs.get("disclosure", NO_CONTROL) == NO_CONTROL
             for path in named:
                 check_output(path, force=force)
-            with refusing_to_replace([] if force else named):
-                return func(*args, **kwargs)
+                if internal:
+                    check_not_shared(path)
+            token = _INTERNAL.set(internal)
+            try:
+                with refusing_to_replace([] if force else named):
+                    return func(*args, **kwargs)
+            finally:
+                _INTERNAL.reset(token)
 
         option = click.option("--force", is_flag=True,
                               help="Replace output files that already exist.")

@@ -23,11 +23,13 @@ import secrets
 import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import CscMiningError, KeyFileError, UsageError
+from .outputs import check_not_shared
+
+if TYPE_CHECKING:  # pandas costs ~0.25 s to import: the Parquet engines check keys without it
+    import pandas as pd
 
 KEY_BYTES = 32
 #: a key file is 32 bytes; anything this large is some other file given by mistake
@@ -43,9 +45,10 @@ def keygen(path: Path) -> Path:
     """Write a new 32-byte random key to ``path`` with owner-only permissions.
 
     Refuses to overwrite an existing key: losing a key makes last year's pseudonyms
-    unlinkable to this year's.
+    unlinkable to this year's. Refuses a path inside the share folder: with the key, anyone
+    holding an id can find the child's pseudonym.
     """
-    path = Path(path)
+    path = check_not_shared(Path(path))
     if path.parent and not path.parent.is_dir():
         raise KeyFileError(f"{path}: the folder {path.parent} does not exist")
     try:

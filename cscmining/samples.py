@@ -38,6 +38,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 
+from .outputs import write_bytes, write_text
 from .timescales import due_dates, working_calendar
 
 # ---------------------------------------------------------------------------------------
@@ -1533,7 +1534,7 @@ def _write_cin(pool: _Pool, path: Path, rng: np.random.Generator, need: pd.Serie
         "      <Release>1</Release>\n      <SerialNo>001</SerialNo>\n"
         f"      <DateTime>{ref}T00:00:00</DateTime>\n    </Source>\n  </Header>\n  <Children>\n"
     )
-    path.write_text(header + "".join(child_xml) + "  </Children>\n</Message>\n", encoding="utf-8")
+    write_text(path, header + "".join(child_xml) + "  </Children>\n</Message>\n")
 
 
 def _factors(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -1715,7 +1716,8 @@ def _write_csv(
     if blank_after is not None and len(rows) > blank_after:
         rows.insert(blank_after, [""] * len(table.header))
     writer.writerows(rows)
-    path.write_text(("\ufeff" if bom else "") + buffer.getvalue(), encoding="utf-8", newline="")
+    # bytes, not text: line ends exactly as given on every platform (no newline translation)
+    write_bytes(path, (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8"))
 
 
 def _write_903_xml(tables: dict[str, _Table], path: Path) -> None:
@@ -1780,11 +1782,11 @@ def _write_903_xml(tables: dict[str, _Table], path: Path) -> None:
         ),
     )
     child_xml = _wrap("CHILD", 1, _cat(header, nested("episodes", "EPISODE", episode_fields, 2)))
-    path.write_text(
+    write_text(
+        path,
         '<?xml version="1.0" encoding="UTF-8"?>\n<EXPSSDA903>\n'
         + "".join(child_xml)
         + "</EXPSSDA903>\n",
-        encoding="utf-8",
     )
 
 
@@ -2583,7 +2585,8 @@ def _write_annex_xlsx(
                     empty.append(cell)
                 sheet.append(empty)
     buffer = io.BytesIO()
-    ExcelWriter(book, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:  # in memory only
+        ExcelWriter(book, archive).write_data()
     _stable_zip(buffer.getvalue(), path, stamp)
 
 
@@ -2599,7 +2602,7 @@ def _stable_zip(data: bytes, path: Path, stamp: datetime) -> None:
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
             target.writestr(entry, source.read(info.filename))
-    path.write_bytes(out.getvalue())
+    write_bytes(path, out.getvalue())
 
 
 # ---------------------------------------------------------------------------------------
@@ -2646,9 +2649,7 @@ def write_samples(
     _write_annex_xlsx(lists, paths[-1], rng, stamp)
     paths += _write_annex_csv(lists, annex_csv)
     paths.append(out_dir / "README.md")
-    paths[-1].write_text(
-        _readme(pool, tables, lists, children, seed, reference_date), encoding="utf-8"
-    )
+    write_text(paths[-1], _readme(pool, tables, lists, children, seed, reference_date))
     return paths
 
 

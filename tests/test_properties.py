@@ -19,7 +19,6 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -204,12 +203,6 @@ def test_every_row_ends_in_exactly_one_place(episodes, referrals) -> None:
         assert Counter(log.frame["source"])[f"{account.source}/{account.table}"] <= account.events
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "case attributes follow the input row order: eventlog.attach_case_attributes takes "
-    "groupby(case).first() of the rows in file order, so a child recorded as F in one row and M "
-    "in another gets the sex of whichever row comes first, and shuffling the rows changes the "
-    "event log (T-EP-09); pick the value by content (e.g. most frequent, ties by value) or by "
-    "the latest submission, never by row position"))
 def test_conflicting_case_attributes_do_not_follow_row_order() -> None:
     rows = [["001", "F", "01/04/2023", "g) Police", "North"], ["001", "M", "02/04/2023", "g) Police", "North"]]
     first = ingest({"list_3.csv": render({"header": L3, "rows": rows})})

@@ -418,11 +418,6 @@ def test_every_writer_goes_through_outputs() -> None:
     assert found == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cscmining/samples.py writes its files with Path.write_text/write_bytes, not through "
-    "cscmining.outputs: `demo` (which calls write_samples directly) can leave a half-written "
-    "sample under its final name; `cscmining samples` is safe (it writes into a hidden folder "
-    "and renames)"))
 def test_samples_module_writes_through_outputs() -> None:
     assert _raw_writes(PACKAGE / "samples.py") == []
 

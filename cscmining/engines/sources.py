@@ -101,7 +101,16 @@ class LogFiles:
 
     @cached_property
     def metadata(self) -> list[dict[str, Any]]:
+        """Each file's cscmining metadata, from its Parquet footer (no rows are read).
+
+        Every use of a folder goes through here first (its as-at date, vocabulary, the
+        folder read), so this is where a folder mixing logs pseudonymised with different
+        keys, or pseudonymised and raw logs, is refused (`KEY_MISMATCH`): their ids cannot
+        be told apart or matched, and combining them would be silently wrong.
+        """
         import pyarrow.parquet as pq
+
+        from ..pseudonym import check_same_key
 
         out = []
         for path in self.files:
@@ -110,6 +119,7 @@ class LogFiles:
                 out.append(json.loads(raw))
             except Exception:  # pyarrow raises many types for a broken file
                 raise EventLogError(f"{path}: not a readable Parquet event log") from None
+        check_same_key(out)
         return out
 
     @cached_property

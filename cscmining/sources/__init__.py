@@ -1,19 +1,27 @@
 """Finding input files and reading each one as the return it is, recognised by content.
 
 This is the one place where a file's kind is decided: XML by its document element, xlsx by
-its zip signature and then sheet by sheet by headers, CSV by its header row.
+its zip signature and then sheet by sheet by headers, CSV by its header row. It is also where
+every file, whatever its kind, is held to the size limits (`Limits`) and its text looked at
+for mojibake (`mojibake_notes`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ..errors import InputFileError, UsageError
 from ..logmap import LogMap
-from .base import RawTable
+from .base import ROW, RawTable
 from .tabular import Candidate, read_csv_table, read_xlsx_tables
 from .xml import read_xml
 
@@ -63,19 +71,26 @@ def expand_inputs(inputs: list[Path] | tuple[Path, ...]) -> list[Path]:
 def read_files(files: list[Path], logmaps: list[LogMap], encoding: str | None) -> ReadResult:
     """Read every file; a file that cannot be read becomes an error, the others go on."""
     candidates = [Candidate(m, t) for m in logmaps for t in m.tables]
+    limits = Limits.from_environment()
     result = ReadResult()
     for path in files:
         try:
+            limits.check_file(path)
             data = path.read_bytes()
         except OSError as exc:
             result.errors.append(InputFileError(path, "UNREADABLE", exc.strerror or "cannot be read"))
             continue
-        result.hashes[str(path)] = hashlib.sha256(data).hexdigest()
-        try:
-            tables = _read_one(path, data, encoding, candidates, result.notes)
         except InputFileError as exc:
             result.errors.append(exc)
             continue
+        result.hashes[str(path)] = hashlib.sha256(data).hexdigest()
+        try:
+            tables = _read_one(path, data, encoding, candidates, result.notes)
+            limits.check_rows(tables)
+        except InputFileError as exc:
+            result.errors.append(exc)
+            continue
+        result.notes.extend(mojibake_notes(tables))
         for table in tables:
             if table.ignored_columns:
                 where = f"{path} [{table.sheet}]" if table.sheet else str(path)
@@ -99,3 +114,121 @@ def _read_one(path: Path, data: bytes, encoding: str | None, candidates: list[Ca
     if data[:8].startswith((b"\xd0\xcf\x11\xe0", b"%PDF")):
         raise InputFileError(path, "UNKNOWN_FORMAT", "an old .xls or a PDF; save it as .xlsx or CSV UTF-8")
     return [read_csv_table(path, data, encoding, candidates)]
+
+
+# --- size limits ---------------------------------------------------------------------------
+
+#: environment variables that raise (or lower) the limits; K, M or G may follow the number
+MAX_FILE_SIZE_ENV = "CSCMINING_MAX_FILE_SIZE"
+MAX_ROWS_ENV = "CSCMINING_MAX_ROWS"
+#: a file is read into memory whole: past this it would not fit beside its parsed form on an
+#: LA laptop (16 GB) and the run would swap for hours instead of failing. A decade of national
+#: SSDA903 episodes (~10 M rows) is about 1 GB of CSV, so 8 GiB stops only absurd inputs.
+DEFAULT_MAX_FILE_SIZE = 8 * 1024**3
+#: rows of one table in one file: five times a decade of national SSDA903 episodes
+DEFAULT_MAX_ROWS = 50_000_000
+_AMOUNT = re.compile(r"^\s*(\d[\d_]*)\s*([KMG]?)B?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large an input may be before it is refused (`TOO_LARGE`, T-STR-10, T-PERF-02).
+
+    The file size is checked from ``stat`` before a byte is read; the rows of each table as
+    soon as the reader has them, before they are turned into events (the step whose memory
+    grows with the rows). An xlsx is also refused by `tabular.check_zip` when it would inflate
+    beyond reason, before its XML is parsed. Messages give the limit and how to raise it,
+    never anything read from the file.
+    """
+
+    file_size: int = DEFAULT_MAX_FILE_SIZE
+    rows: int = DEFAULT_MAX_ROWS
+
+    @classmethod
+    def from_environment(cls) -> Limits:
+        return cls(_amount(MAX_FILE_SIZE_ENV, DEFAULT_MAX_FILE_SIZE, 1024),
+                   _amount(MAX_ROWS_ENV, DEFAULT_MAX_ROWS, 1000))
+
+    def check_file(self, path: Path) -> None:
+        size = path.stat().st_size
+        if size > self.file_size:
+            raise InputFileError(path, "TOO_LARGE", f"{size:,} bytes, over the limit of "
+                                 f"{self.file_size:,} bytes (set {MAX_FILE_SIZE_ENV} to raise it)")
+
+    def check_rows(self, tables: list[RawTable]) -> None:
+        for table in tables:
+            if len(table.frame) > self.rows:
+                where = f"sheet {table.sheet!r}" if table.sheet else f"table {table.table}"
+                raise InputFileError(table.path, "TOO_LARGE", f"{where} has {len(table.frame):,} "
+                                     f"rows, over the limit of {self.rows:,} (set {MAX_ROWS_ENV} to raise it)")
+
+
+def _amount(variable: str, default: int, base: int) -> int:
+    """A limit from the environment: a whole number, optionally followed by K, M or G
+    (powers of ``base``); ``default`` when the variable is not set."""
+    raw = os.environ.get(variable, "")
+    if not raw.strip():
+        return default
+    found = _AMOUNT.match(raw)
+    if found is None or int(found[1]) < 1:
+        raise UsageError(f"{variable} must be a positive whole number, optionally followed by "
+                         "K, M or G (e.g. 16G)")
+    return int(found[1]) * base ** " KMG".index(found[2].upper() or " ")
+
+
+# --- mojibake ------------------------------------------------------------------------------
+
+#: UTF-8 text that was once decoded as cp1252 (or latin-1) and saved again: "é" becomes "Ã©",
+#: "£" becomes "Â£", "’" becomes "â€™". A lead byte C2/C3 read as "Â"/"Ã" is followed by what
+#: cp1252 makes of a continuation byte (80-BF); E2 80 (curly quotes, dashes) reads "â€".
+#: English text has no such pairs, and the shipped code lists none.
+MOJIBAKE = "[ÂÃ][\u00a0-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030" \
+    "\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161" \
+    "\u203a\u0153\u017e\u0178]|â€"
+MOJIBAKE_SUSPECTED = "MOJIBAKE_SUSPECTED"
+
+
+def mojibake_notes(tables: list[RawTable]) -> list[str]:
+    """A note per table whose text cells look like mangled UTF-8 (T-ENC-05, DQ-12).
+
+    The file is read as it is (valid UTF-8 is never second-guessed); the note names the file,
+    sheet and columns and counts the cells, so the analyst can fix the export. Only the
+    columns the table uses are looked at, with Arrow's regex kernel on whole columns.
+    """
+    notes = []
+    for table in tables:
+        found = {name: count for name in table.frame.columns if name != ROW
+                 if (count := _mojibake_cells(table.frame[name]))}
+        if found:
+            where = f"{table.path} [{table.sheet}]" if table.sheet else str(table.path)
+            detail = ", ".join(f"{name} ({count:,} cell(s))" for name, count in found.items())
+            notes.append(f"{where}: {MOJIBAKE_SUSPECTED}: text that looks like UTF-8 read as "
+                         f"cp1252 (e.g. 'Ã©' for 'é') in column(s) {detail}; check how the file was exported")
+    return notes
+
+
+def _mojibake_cells(cells: pd.Series) -> int:
+    """How many cells of a column hold a `MOJIBAKE` sequence (spreadsheet numbers and dates,
+    made text here, never do).
+
+    Every `MOJIBAKE` sequence starts with "Â", "Ã" or "â", which Arrow (UTF-8 inside,
+    whatever the file's encoding) stores as byte C3 then another. A column whose character
+    data has no C3 byte at all, which is almost every column, is passed over after one scan
+    of its bytes: the regex costs ~50 times more and runs only where it can find something.
+    """
+    text = cells if isinstance(cells.dtype, pd.StringDtype) else cells.astype("str")
+    # pandas' Arrow-backed text hands over its chunks as they are (`pa.array` would join them)
+    arrow = text.array.__arrow_array__() if hasattr(text.array, "__arrow_array__") \
+        else pa.chunked_array([pa.array(text.to_numpy(dtype=object), pa.large_string(), from_pandas=True)])
+    if isinstance(arrow, pa.Array):
+        arrow = pa.chunked_array([arrow])
+    if not any(_has_byte(chunk, 0xC3) for chunk in arrow.chunks):
+        return 0
+    return int(pc.sum(pc.match_substring_regex(arrow, MOJIBAKE)).as_py() or 0)
+
+
+def _has_byte(strings: pa.Array, byte: int) -> bool:
+    """Whether the character data of a string array holds ``byte`` (an over-estimate for a
+    slice: its buffer may hold its neighbours' characters too)."""
+    data = strings.buffers()[2]
+    return data is not None and bool((np.frombuffer(data, dtype=np.uint8) == byte).any())
