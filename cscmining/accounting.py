@@ -3,6 +3,10 @@
 ``rows_read = used + rejected + duplicate + blank`` per file and table, checked by the
 program itself. A row that produced events but had a problem with one of its other dates is
 *used* and the problem is counted under ``flags``.
+
+A table that rejects more than a ceiling share of its rows stops the run (`check_reject_rates`,
+``DQ_REJECT_RATE``): a map of the rows that survived a broken extract would look plausible and
+be wrong.
 """
 
 from __future__ import annotations
@@ -11,7 +15,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import AccountingError
+from .errors import AccountingError, RejectRateError
+
+#: the default reject-rate ceiling (reliability.md ACC-5 proposes 5 %): statutory returns
+#: have passed the DfE's validation before they are sent, so their rows are very rarely
+#: rejected; one row in twenty refused means a wrong date format, a shifted column or a stale
+#: logmap, which the analyst should see before any map is drawn from what is left
+MAX_REJECT_RATE = 0.05
+#: tables with fewer rows than this are not held to the ceiling: there every rejected row is
+#: over one percentage point, so two typos in a short list (Annex A lists 9 and 10 often hold
+#: a handful of children) would stop the run. From 100 rows on, 5 % is six or more bad rows,
+#: a pattern rather than a slip
+MIN_ROWS_FOR_REJECT_RATE = 100
+#: how many reasons a ceiling message names (the most frequent first)
+_TOP_REASONS = 3
 
 
 @dataclass
@@ -48,6 +65,13 @@ class TableAccount:
                 f"duplicate {self.duplicate}, blank {self.blank})"
             )
 
+    def rejected_share(self, not_faults: frozenset[str]) -> tuple[int, int]:
+        """(rows rejected for a fault, rows that could have been): blank rows are not records,
+        and rows rejected for a reason in ``not_faults`` (a record superseded by a later
+        file) are neither faults nor this table's rows."""
+        ignored = sum(n for code, n in self.rejected.items() if code in not_faults)
+        return self.rejected_total - ignored, self.rows_read - self.blank - ignored
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "path": self.path,
@@ -80,4 +104,26 @@ class TableAccount:
             rejected=Counter(data.get("reasons", {})),
             flags=Counter(data.get("flags", {})),
             events=data.get("events", 0),
+        )
+
+
+def check_reject_rates(
+    accounts: list[TableAccount], ceiling: float, *, not_faults: frozenset[str] = frozenset(),
+) -> None:
+    """Stop the run (`RejectRateError`) when a table of at least `MIN_ROWS_FOR_REJECT_RATE`
+    rows rejected more than ``ceiling`` of them; the message names every such table with its
+    rate and most frequent reasons (codes and counts: never a value)."""
+    over = []
+    for account in accounts:
+        bad, rows = account.rejected_share(not_faults)
+        if rows >= MIN_ROWS_FOR_REJECT_RATE and bad / rows > ceiling:
+            reasons = Counter({c: n for c, n in account.rejected.items() if c not in not_faults})
+            top = ", ".join(f"{code} {n}" for code, n in reasons.most_common(_TOP_REASONS))
+            over.append(f"{account.where}: table {account.table}: {bad} of {rows} rows rejected "
+                        f"({bad / rows:.1%}; most often {top})")
+    if over:
+        raise RejectRateError(
+            f"DQ_REJECT_RATE: more than {ceiling * 100:g}% of a table's rows rejected, no event "
+            "log written (fix the extract or the logmap, or raise the ceiling with `cscmining "
+            "ingest --max-reject-rate`; 1 turns it off):\n  " + "\n  ".join(over)
         )

@@ -9,22 +9,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .accounting import TableAccount
+from .accounting import MAX_REJECT_RATE, TableAccount, check_reject_rates
 from .columns import CASE, FILE, TIMESTAMP
-from .errors import InputFileError, InputFilesError, UsageError
+from .dates import DATE_FUTURE
+from .errors import AccountingError, InputFileError, InputFilesError, UsageError
 from .eventlog import EventLog, assemble, is_event_log, read_event_log
 from .logmap import LogMap, check_activities, load_logmap, shipped_logmaps
 from .pseudonym import check_key, check_la, fingerprint, pseudonymise_columns
 from .sources import ReadResult, expand_inputs, read_files
 from .sources.base import RawTable
-from .sources.engine import BIRTH_DATE, concat_events, empty_events, process_table
+from .sources.engine import BIRTH_DATE, SUPERSEDED, concat_events, empty_events, process_table
 from .vocabulary import Vocabulary, load_vocabulary
 
 #: age bands of the DfE's children-looked-after tables, by age at the child's first event
@@ -44,12 +45,15 @@ def build_event_log(
     progress: Progress | None = None,
     key: bytes | None = None,
     la: str = "",
+    max_reject_rate: float = MAX_REJECT_RATE,
 ) -> tuple[EventLog, ReadResult]:
     """Read the inputs and build the event log; also return what reading found (notes, errors).
 
     Any file that cannot be read stops the run (`InputFilesError` listing every such file)
-    unless ``keep_going``; then the log is built from the others. With a ``key`` (see
-    `pseudonym.read_key`) child ids become keyed pseudonyms in the domain of LA ``la``.
+    unless ``keep_going``; then the log is built from the others. So does a table that
+    rejected more than ``max_reject_rate`` of its rows (`accounting.check_reject_rates`). With
+    a ``key`` (see `pseudonym.read_key`) child ids become keyed pseudonyms in the domain of LA
+    ``la``.
     """
     if key is not None:  # a weak key or a bad LA code is refused before any data is read
         check_key(key)
@@ -74,6 +78,7 @@ def build_event_log(
     say(f"turning {sum(len(t.frame) for t in read.tables):,} rows into events")
     file_ids = {path: i for i, path in enumerate(sorted(read.hashes))}
     events, case_attrs, accounts = _events_from_tables(read.tables, maps, vocab, as_at, file_ids)
+    check_reject_rates(accounts, max_reject_rate, not_faults=_not_faults(as_at))
     run_as_at = as_at or _reference_date(read.tables, events)
     case_attrs = _with_age_band(case_attrs, events)
     inputs_meta = [{"path": p, "sha256": h} for p, h in sorted(read.hashes.items())]
@@ -84,7 +89,26 @@ def build_event_log(
         accounts=accounts, inputs=inputs_meta, pseudonymised=key is not None,
     )
     log.key_fingerprint = fingerprint(key) if key is not None else None
+    _check_events_reached_log(accounts, log)
     return log, read
+
+
+def _not_faults(as_at: date | None) -> frozenset[str]:
+    """Reject reasons that say nothing about the extract's quality: a record a later file
+    supersedes; and, when the analyst chose the as-at date, events after it (the view as it
+    stood then leaves them out by design)."""
+    return frozenset({SUPERSEDED, DATE_FUTURE} if as_at else {SUPERSEDED})
+
+
+def _check_events_reached_log(accounts: list[TableAccount], log: EventLog) -> None:
+    """Every event a table's rows gave is in the log, or merged into an equal event of another
+    source (ACC-3): an event lost between the engine and the log fails the run."""
+    made = sum(a.events for a in accounts)
+    if made != log.events + log.merged:
+        raise AccountingError(
+            f"the tables gave {made} events but the log holds {log.events} and merged "
+            f"{log.merged}: events were lost on the way"
+        )
 
 
 @lru_cache(maxsize=1)

@@ -78,6 +78,36 @@ class EventRule(Strict):
         return named
 
 
+CheckKind = Literal["overlap", "multiple_open", "zero_duration", "together"]
+#: the flag each kind of check counts, unless the check names its own
+CHECK_FLAGS: dict[str, str] = {
+    "overlap": "OVERLAP", "multiple_open": "MULTIPLE_OPEN", "zero_duration": "ZERO_DURATION",
+    "together": "INCOMPLETE_PAIR",
+}
+
+
+class RowCheck(Strict):
+    """A consistency check over a pair of columns; rows that fail it still give their events
+    and are counted under the account's ``flags`` (daqapo-style anomalies, 903 rules 148 and
+    501, CIN 8935: wrong enough to report, not wrong enough to drop)."""
+
+    kind: CheckKind = Field(
+        description="overlap: a record starts before an earlier record of the same child ends "
+        "(an open record never ends); multiple_open: a child has more than one record with no "
+        "end (each after the first is flagged); zero_duration: start and end on the same day; "
+        "together: one column filled and the other blank"
+    )
+    columns: tuple[str, str] = Field(description="[start, end] date columns; for together any two columns")
+    flag: str | None = Field(
+        default=None, pattern=r"^[A-Z][A-Z0-9_]*$",
+        description="the flag code counted (default OVERLAP, MULTIPLE_OPEN, ZERO_DURATION, INCOMPLETE_PAIR)",
+    )
+
+    @property
+    def code(self) -> str:
+        return self.flag or CHECK_FLAGS[self.kind]
+
+
 class TableMap(Strict):
     """A table of a source: how to recognise it, its columns, and the events its rows give."""
 
@@ -100,14 +130,22 @@ class TableMap(Strict):
     )
     normalise: dict[str, Normaliser] = Field(default_factory=dict)
     case_attributes: dict[str, str] = Field(default_factory=dict)
+    before_birth_days: int = Field(
+        default=0, ge=0, le=366,
+        description="how many days before the row's date of birth (case attribute birth_date) "
+        "an event may fall: work with an unborn child (a pre-birth referral or plan) is real; "
+        "an earlier event is DATE_BEFORE_DOB",
+    )
     attributes: dict[str, str] = Field(default_factory=dict)
     events: list[EventRule] = Field(default_factory=list)
+    checks: list[RowCheck] = Field(default_factory=list, description="flags over pairs of columns")
 
     @model_validator(mode="after")
     def _columns_known(self) -> TableMap:
         known = set(self.columns)
         used = {self.id, *self.required, *self.required_dates, *self.supersede_key, *self.normalise,
                 *self.case_attributes.values(), *self.attributes.values()}
+        used |= {c for check in self.checks for c in check.columns}
         for rule in self.events:
             used |= rule.columns()
         missing = sorted(used - known)

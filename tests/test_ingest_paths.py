@@ -113,7 +113,9 @@ def test_columns_no_rule_reads_still_decide_blank_and_duplicate_rows(tmp_path) -
         ",,,,,,,,,,,,\u00a0",  # trailing blank: not a row
     ])
     log, _ = ingest(tmp_path / "episodes.csv")
-    assert account(log, "episodes") == acc(6, 3, events=3, duplicate=1, blank=1, rejected={"ID_MISSING": 1})
+    # three open episodes of one child from the same day: the second and third overlap (T-EP-02)
+    assert account(log, "episodes") == acc(6, 3, events=3, duplicate=1, blank=1, rejected={"ID_MISSING": 1},
+                                           flags={"OVERLAP": 2})
     assert events(log) == [("C1", "Looked after start", "2024-01-01")] * 3
 
 

@@ -450,7 +450,8 @@ def test_end_before_start_in_annex_a(tmp_path) -> None:
     log, _ = ingest(path)
     assert events(log) == [("Q1", "Assessment start", "2024-01-10"), ("Q2", "Assessment start", "2024-01-10"),
                            ("Q2", "Assessment authorised", "2024-01-10")]
-    assert account(log, "list_4") == acc(2, 2, events=3, flags={"END_BEFORE_START": 1})
+    # Q2's same-day authorisation is kept, and flagged as a zero-duration step (T-EP-10)
+    assert account(log, "list_4") == acc(2, 2, events=3, flags={"END_BEFORE_START": 1, "ZERO_DURATION": 1})
 
 
 def test_open_episode(tmp_path) -> None:

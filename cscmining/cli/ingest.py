@@ -16,7 +16,7 @@ from ..pseudonym import check_la, read_key
 from ..render.quality import quality_table
 from . import cli
 from .context import AppContext
-from .options import json_option, source_options
+from .options import json_option, reject_rate_option, source_options
 
 #: names a key file when ``--key-file`` is not given (a path, never the key itself)
 KEY_FILE_ENV = "CSCMINING_KEY_FILE"
@@ -36,12 +36,13 @@ KEY_FILE_ENV = "CSCMINING_KEY_FILE"
 @click.option("--la", default=None, metavar="CODE",
               help="Local authority code (e.g. 909): the same id in two LAs gets unrelated "
                    "pseudonyms.")
+@reject_rate_option
 @json_option
 @click.pass_context
 def ingest(
     ctx: click.Context, inputs: tuple[Path, ...], as_at: date | None, logmaps: tuple[Path, ...],
     encoding: str | None, keep_going: bool, output: Path, pseudonymise: bool,
-    key_file: Path | None, la: str | None, as_json: bool,
+    key_file: Path | None, la: str | None, max_reject_rate: float, as_json: bool,
 ) -> None:
     """Build an event log (one case per child) from statutory returns and logmapped exports.
 
@@ -61,6 +62,7 @@ def ingest(
     log, read = build_event_log(
         list(inputs), as_at=as_at, logmaps=list(logmaps), encoding=encoding,
         keep_going=keep_going, progress=app.note, key=key, la=la or "",
+        max_reject_rate=max_reject_rate,
     )
     write_event_log(log, output)
     for error in read.errors:

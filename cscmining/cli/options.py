@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
+from ..accounting import MAX_REJECT_RATE, MIN_ROWS_FOR_REJECT_RATE
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -52,3 +54,14 @@ def source_options(func: F) -> F:
 
 def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")(func)
+
+
+def reject_rate_option(func: F) -> F:
+    """``--max-reject-rate``: the share of a table's rows that may be rejected before the run
+    stops (`accounting.check_reject_rates`)."""
+    return click.option(
+        "--max-reject-rate", type=click.FloatRange(0, 1), default=MAX_REJECT_RATE, show_default=True,
+        metavar="SHARE",
+        help="Stop when more than this share of a table's rows is rejected (tables of "
+             f"{MIN_ROWS_FOR_REJECT_RATE}+ rows); 1 turns the check off.",
+    )(func)

@@ -26,6 +26,10 @@ class RawTable:
     source: str
     table: str
     frame: pd.DataFrame
+    #: the records the reader read (data rows of a CSV or sheet, record elements of an XML):
+    #: the engine's account must start from this number, not from ``len(frame)``, so that a
+    #: row lost between reading and accounting is caught (ACC-2)
+    rows_read: int
     sheet: str | None = None
     reference_date: date | None = None
     #: rows the reader itself rejected (e.g. ragged CSV records), by row number -> code

@@ -8,10 +8,12 @@ Where a row ends (SPEC §3), in this order of precedence:
   * rejected by the reader (``ROW_SHAPE``);
   * ``blank`` (blank rows after the last data row are not rows at all);
   * ``duplicate``: every field equal to an earlier row of the same table;
-  * rejected: no usable child id, or a bad or missing date in a required date column;
+  * rejected: no usable child id, or a bad or missing date in a required date column (a
+    date before the row's own date of birth is bad, ``DATE_BEFORE_DOB``, as a future date is);
   * otherwise used; a row that produced no event *because of* a problem with one of its
     dates is rejected with that problem's code; problems on rows that did produce events
-    are counted as ``flags``.
+    are counted as ``flags``; so are the table's `RowCheck` findings on used rows (overlapping
+    records, more than one open record, zero-duration steps, a pair filled by halves).
 
 How it stays fast on millions of rows: a column is *dictionary-encoded* (`Column`) — each
 distinct raw cell is kept once and every row carries an integer code. Everything that is a
@@ -45,7 +47,8 @@ from ..accounting import TableAccount
 from ..codes import ID_CORRUPT, ID_FROM_NUMBER, ID_MISSING, NORMALISERS, clean_text, left_care_activities, normalise_ids
 from ..columns import ACTIVITY, CASE, FILE, ROW as EVENT_ROW, SOURCE, TIMESTAMP
 from ..dates import DATE_FROM_SERIAL, DATE_FUTURE, DATE_MISSING, EXCEL_1904_OFFSET, ParsedDates, parse_dates
-from ..logmap import EventRule, LogMap, TableMap
+from ..errors import AccountingError
+from ..logmap import EventRule, LogMap, RowCheck, TableMap
 from ..vocabulary import Vocabulary
 from .base import ROW, RawTable
 
@@ -55,6 +58,8 @@ END_BEFORE_START = "END_BEFORE_START"
 #: end and closed in the next year's return): the later submission wins
 SUPERSEDED = "SUPERSEDED"
 ACTIVITY_UNMAPPED = "ACTIVITY_UNMAPPED"
+#: an event dated before the child's date of birth (less the table's pre-birth allowance)
+DATE_BEFORE_DOB = "DATE_BEFORE_DOB"
 #: the stand-in for "no problem" in problem arrays
 OK = ""
 #: attributes keep the raw cell for these normalisers (they collapse codes for conditions)
@@ -274,6 +279,7 @@ class _Stacked:
     rows: np.ndarray  # the row number of each row in its file
     file_index: np.ndarray  # which of the table's files each row comes from
     reader_reject: np.ndarray  # `_Codes` of the reader's own rejections, 0 for none
+    trailing: list[int]  # per file: blank rows after its last data row (not rows, SPEC §2.2)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -311,7 +317,7 @@ def process_table(
     status[_duplicates(columns, ordered, n) & (status == codes(USED))] = codes(DUPLICATE)
 
     id_column = columns[table.id]
-    ids_d, id_code_d = id_column.distinct.ids
+    _, id_code_d = id_column.distinct.ids
     id_code = id_column.values(pd.Series(codes.encode(id_code_d)))
     id_bad = np.isin(id_code, [codes(ID_MISSING), codes(ID_CORRUPT)]) & (status == codes(USED))
     status[id_bad] = id_code[id_bad]
@@ -347,8 +353,10 @@ def process_table(
     status[failed] = first_problem[failed]
     flags.append(np.where(usable & (produced > 0), first_problem, 0).astype(np.int16))
 
+    used = status == codes(USED)
+    flags += [_check_flags(check, ctx, used) for check in table.checks]
     events = _table_events(emitted_by, ctx) if emitted_by else empty_events()
-    accounts = _accounts(raws, stacked.file_index, status, flags, events, codes)
+    accounts = _accounts(raws, stacked, status, flags, events, codes)
     case_attrs = _case_attributes(table, columns, dates, status == codes(USED))
     return TableResult(events, case_attrs, accounts)
 
@@ -359,6 +367,7 @@ def _read_columns(table: TableMap, files: int) -> set[str]:
     read = {table.id, *table.required_dates, *table.case_attributes.values(), *table.attributes.values()}
     for rule in table.events:
         read |= rule.columns()
+    read |= {c for check in table.checks for c in check.columns}
     if files > 1:
         read |= set(table.supersede_key)
     return read
@@ -394,6 +403,7 @@ def _stack(raws: list[RawTable], table: TableMap, codes: _Codes) -> _Stacked:
     """One set of columns for all files of the table; trailing blank rows of each file
     removed (a template's formatted but empty rows are not rows)."""
     per_file: list[tuple[dict[str, Column], np.ndarray, np.ndarray]] = []
+    trailing: list[int] = []
     for raw in raws:
         frame = raw.frame
         n = len(frame)
@@ -404,6 +414,7 @@ def _stack(raws: list[RawTable], table: TableMap, codes: _Codes) -> _Stacked:
             reject = np.array([lookup.get(int(r), 0) for r in rows.tolist()], dtype=np.int16)
         cols = {name: _file_column(frame, name, n) for name in table.columns}
         keep = _filled_length(cols, list(table.columns), reject)
+        trailing.append(n - keep)
         per_file.append(({k: v.span(0, keep) if keep < n else v for k, v in cols.items()},
                          rows[:keep], reject[:keep]))
     file_index = np.concatenate([np.full(len(r), i, dtype=np.int64) for i, (_, r, _) in enumerate(per_file)]) \
@@ -413,7 +424,7 @@ def _stack(raws: list[RawTable], table: TableMap, codes: _Codes) -> _Stacked:
     columns = {name: _concat_columns([cols[name] for cols, _, _ in per_file], offsets) for name in table.columns}
     rows = np.concatenate([r for _, r, _ in per_file]) if per_file else np.zeros(0, dtype=np.int64)
     reject = np.concatenate([j for _, _, j in per_file]) if per_file else np.zeros(0, dtype=np.int16)
-    return _Stacked(columns, rows, file_index, reject)
+    return _Stacked(columns, rows, file_index, reject, trailing)
 
 
 def _file_column(frame: pd.DataFrame, name: str, n: int) -> Column:
@@ -525,8 +536,7 @@ def _superseded(table: TableMap, columns: dict[str, Column], file_index: np.ndar
     for name in table.supersede_key:
         col = columns[name].at(rows)
         if name == table.id:
-            ids = col.distinct.ids[0]
-            same = pd.factorize(ids.fillna(_BLANK_KEY))[0][col.codes]
+            same = _child_keys(col)
         else:
             same = col.same_rows()
         same = same.astype(np.int64)
@@ -536,6 +546,81 @@ def _superseded(table: TableMap, columns: dict[str, Column], file_index: np.ndar
     np.maximum.at(latest, group, files)
     out = np.zeros(n, dtype=bool)
     out[rows] = files < latest[group]
+    return out
+
+
+def _child_keys(id_column: Column) -> np.ndarray:
+    """Per row: equal integers for equal child ids once normalised (``12345.0`` is ``12345``)."""
+    ids = id_column.distinct.ids[0]
+    return pd.factorize(ids.fillna(_BLANK_KEY))[0][id_column.codes]
+
+
+# --- row checks: flags over pairs of columns ----------------------------------------------
+
+_LAST, _FIRST = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+
+
+def _check_flags(check: RowCheck, ctx: _Context, used: np.ndarray) -> np.ndarray:
+    """Per row: the check's flag code where a used row fails the check, else 0."""
+    first, second = check.columns
+    if check.kind == "together":
+        failed = ctx.columns[first].blank_rows() != ctx.columns[second].blank_rows()
+    else:
+        start, end = ctx.dates[first], ctx.dates[second]
+        if check.kind == "zero_duration":  # NaT never equals anything
+            failed = start.values.astype("datetime64[D]") == end.values.astype("datetime64[D]")
+        else:
+            dated = used & ~np.isnat(start.values)
+            by_child = _overlapping if check.kind == "overlap" else _open_again
+            failed = by_child(_child_keys(ctx.columns[ctx.table.id]), start.values, _end_keys(end, ctx.codes), dated)
+    return np.where(failed & used, ctx.codes(check.code), 0).astype(np.int16)
+
+
+def _end_keys(end: _RowDates, codes: _Codes) -> np.ndarray:
+    """End dates as integers to compare: a blank end, or one after the as-at date, has not
+    come yet (`_LAST`); an unreadable one proves nothing either way (`_FIRST`, what NaT is)."""
+    still_open = np.isnat(end.values) & np.isin(end.problem, [codes(DATE_MISSING), codes(DATE_FUTURE)])
+    return np.where(still_open, _LAST, end.values.view(np.int64))
+
+
+def _by_child_and_start(child: np.ndarray, start: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ``rows`` (a mask) ordered by child then start day, and where each child begins.
+
+    One stable argsort of one integer key (child, then day): rows mostly come grouped by
+    child in date order already, and sorting a nearly sorted key is several times faster
+    than a two-key lexsort."""
+    picked = np.flatnonzero(rows)
+    if len(picked):
+        day = start[picked].astype("datetime64[D]").view(np.int64)
+        day = day - day.min()
+        picked = picked[np.argsort(child[picked].astype(np.int64) * (int(day.max()) + 1) + day, kind="stable")]
+    keys = child[picked]
+    new_child = np.ones(len(picked), dtype=bool)
+    new_child[1:] = keys[1:] != keys[:-1]
+    return picked, new_child
+
+
+def _overlapping(child: np.ndarray, start: np.ndarray, end: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Rows that start before an earlier-starting record of the same child has ended (903
+    rule 501, CIN 4014): compared with the latest end among the child's earlier records, so
+    a long episode that spans two shorter ones is caught too. Starting the day the previous
+    record ends is a hand-over, not an overlap."""
+    picked, new_child = _by_child_and_start(child, start, rows)
+    latest = pd.Series(end[picked]).groupby(np.cumsum(new_child)).cummax().to_numpy()
+    before = np.empty_like(latest)
+    before[1:] = latest[:-1]
+    before[new_child] = _FIRST
+    out = np.zeros(len(rows), dtype=bool)
+    out[picked[start[picked].view(np.int64) < before]] = True
+    return out
+
+
+def _open_again(child: np.ndarray, start: np.ndarray, end: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Open records (no end yet) of a child who already has an earlier-starting open record
+    (CIN 8935: at most one open CP plan): the second, third … are flagged, the first not."""
+    picked, new_child = _by_child_and_start(child, start, rows & (end == _LAST))
+    out = np.zeros(len(rows), dtype=bool)
+    out[picked[~new_child]] = True
     return out
 
 
@@ -567,19 +652,27 @@ def _parse_date_columns(
     file's limit is ``DATE_FUTURE`` in columns that become events."""
     event_dates = {r.date for r in table.events} | set(table.required_dates)
     context_dates = {c for r in table.events for c in (r.later_than, r.starts) if c}
+    context_dates |= {c for check in table.checks if check.kind != "together" for c in check.columns}
     birth = table.case_attributes.get(BIRTH_DATE)
     parsed: dict[str, _RowDates] = {}
-    for column in sorted(event_dates | context_dates | ({birth} if birth else set())):
+    # the date of birth first: event dates are checked against it
+    names = ([birth] if birth else []) + sorted((event_dates | context_dates) - {birth})
+    for column in names:
         col = columns[column]
         result = col.distinct.dates(tuple(logmap.date_formats))
         values = col.values(result.values)
         problem = col.values(pd.Series(codes.encode(result.problem)))
         from_serial = col.values(result.from_serial)
         if column in event_dates:
-            future = values > limits
-            if future.any():
-                problem = np.where(future, codes(DATE_FUTURE), problem).astype(np.int16)
-                values = np.where(future, np.datetime64("NaT", "ns"), values)
+            late = values > limits
+            early = np.zeros(len(values), dtype=bool)
+            if birth is not None and column != birth:
+                # NaT on either side compares False: no date of birth, no check
+                early = values < parsed[birth].values - np.timedelta64(table.before_birth_days, "D")
+            if late.any() or early.any():
+                problem = np.select([late, early], [codes(DATE_FUTURE), codes(DATE_BEFORE_DOB)], problem)
+                problem = problem.astype(np.int16)
+                values = np.where(late | early, np.datetime64("NaT", "ns"), values)
         parsed[column] = _RowDates(values, problem, from_serial)
     return parsed
 
@@ -778,9 +871,10 @@ def _in_order_of_appearance(values: np.ndarray, names: list[str], skip: set[int]
 
 
 def _accounts(
-    raws: list[RawTable], file_index: np.ndarray, status: np.ndarray, flags: list[np.ndarray],
+    raws: list[RawTable], stacked: _Stacked, status: np.ndarray, flags: list[np.ndarray],
     events: pd.DataFrame, codes: _Codes,
 ) -> list[TableAccount]:
+    file_index = stacked.file_index
     event_counts = np.bincount(events[FILE].to_numpy(dtype=np.int64), minlength=len(raws)) if len(events) \
         else np.zeros(len(raws), dtype=np.int64)
     accounts = []
@@ -798,8 +892,20 @@ def _accounts(
             for name, count in _in_order_of_appearance(flag[used], codes.names, {0}):
                 account.flags[name] += count
         account.check()
+        _check_against_reader(raw, account, stacked.trailing[index])
         accounts.append(account)
     return accounts
+
+
+def _check_against_reader(raw: RawTable, account: TableAccount, trailing: int) -> None:
+    """The account must start from what the reader read, not from the frame the engine was
+    handed: a row lost on the way (or while stacking) would otherwise leave every account
+    balanced and the log one row short, silently (ACC-2)."""
+    if account.rows_read + trailing != raw.rows_read:
+        raise AccountingError(
+            f"{account.where}: table {account.table}: the reader read {raw.rows_read} "
+            f"{raw.unit}s but {account.rows_read + trailing} reached the accounts"
+        )
 
 
 def _case_attributes(

@@ -89,7 +89,8 @@ def _table_from_rows(
     ignored = [h for i, h in enumerate(headers) if i not in used and str(h).strip()]
     return RawTable(
         path=path, source=match.candidate.logmap.source, table=match.candidate.table.name,
-        frame=frame.reset_index(drop=True), sheet=sheet, ignored_columns=ignored, unit=unit,
+        frame=frame.reset_index(drop=True), rows_read=len(body), sheet=sheet,
+        ignored_columns=ignored, unit=unit,
     )
 
 

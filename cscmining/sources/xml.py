@@ -144,7 +144,7 @@ def _tables(path: Path, source: str, rows: dict[str, _Rows], reference: date | N
         frame = records.frame()
         frame[ROW] = range(1, len(frame) + 1)
         tables.append(RawTable(path=path, source=source, table=name, frame=frame,
-                               reference_date=reference, unit="record"))
+                               rows_read=records.count, reference_date=reference, unit="record"))
     return tables
 
 
