@@ -80,6 +80,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import ACTIVITY, CASE, TIMESTAMP
+from .disclosure import SUPPRESSED, Count
 from .discover import Edge, Hidden, MapResult, Node, discover_map, stage_rank
 from .errors import UsageError
 from .eventlog import EventLog
@@ -116,8 +117,14 @@ _ONE_DAY = timedelta(days=1)
 _UNEQUAL = 1.1
 
 
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(float(value), _DECIMALS)
+def _rounded(value: float | str | None) -> float | str | None:
+    """A float for JSON at `_DECIMALS`; a symbol (``c``) or None as it is."""
+    return value if value is None or isinstance(value, str) else round(float(value), _DECIMALS)
+
+
+def _counted(n: Count, one: str, many: str) -> str:
+    """``1 child``, ``400 children``, ``c children``."""
+    return f"{n} {many}" if isinstance(n, str) else plural(n, one, many)
 
 
 # ---------------------------------------------------------------------------------------
@@ -129,23 +136,27 @@ class Side:
     """One side: its name (before/after, A/B), what it holds in words, its size.
 
     ``unit`` turns a count into the side's rate (``100 / children`` or ``MONTH_DAYS /
-    window days``).
+    window days``); ``child_days`` is the days of all the side's moves (the base of a
+    duration shift's score). A shown side (`protected.protect_comparison`) holds ``c`` for
+    a hidden count.
     """
 
     name: str
     label: str
-    children: int
-    events: int
+    children: Count
+    events: Count
     window: tuple[date, date]
     unit: float
     conditions: tuple[str, ...] = ()
+    child_days: float = 0.0
 
     @property
     def window_days(self) -> int:
         return (self.window[1] - self.window[0]).days + 1
 
-    def rate(self, n: float) -> float:
-        return n * self.unit
+    def rate(self, n: Count) -> float | None:
+        """A count on the comparison's base; None for a hidden one."""
+        return None if isinstance(n, str) else n * self.unit
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,6 +164,7 @@ class Side:
             "events": self.events,
             "window": {"from": self.window[0].isoformat(), "to": self.window[1].isoformat()},
             "window_days": self.window_days, "conditions": list(self.conditions),
+            "child_days": _rounded(self.child_days),
         }
 
 
@@ -162,14 +174,15 @@ class Measure:
 
     ``count`` is events (stage) or moves (edge), ``rate`` the same on the comparison's base;
     ``timed`` the moves behind ``median_days`` (an edge's moves; a stage's events followed by
-    a next step).
+    a next step). A shown measure holds ``c`` for a hidden count, a rate of None beside it,
+    and ``c`` for a median it may not show.
     """
 
-    count: int
-    cases: int
-    timed: int
-    median_days: float | None
-    rate: float
+    count: Count
+    cases: Count
+    timed: Count
+    median_days: float | str | None
+    rate: float | None
 
     def to_dict(self) -> dict[str, Any]:
         return {"count": self.count, "cases": self.cases, "timed": self.timed,
@@ -202,19 +215,24 @@ class Delta:
         return "gone" if self.b.count == 0 else "both"
 
     @property
-    def rate_change(self) -> float:
+    def rate_change(self) -> float | None:
+        """B − A of the rates; None when a side's count is hidden."""
+        if self.a.rate is None or self.b.rate is None:
+            return None
         return self.b.rate - self.a.rate
 
     @property
     def rate_share(self) -> float | None:
-        """The relative change of the rate (None when A has none)."""
-        return None if self.a.rate == 0 else self.rate_change / self.a.rate
+        """The relative change of the rate (None when A has none, or a side is hidden)."""
+        change = self.rate_change
+        return None if change is None or not self.a.rate else change / self.a.rate
 
     @property
     def median_change(self) -> float | None:
-        if self.a.median_days is None or self.b.median_days is None:
+        a, b = self.a.median_days, self.b.median_days
+        if isinstance(a, str) or isinstance(b, str) or a is None or b is None:
             return None
-        return self.b.median_days - self.a.median_days
+        return b - a
 
     def step(self, metric: Metric) -> int | None:
         return self.volume_step if metric == "volume" else self.duration_step
@@ -279,18 +297,26 @@ class Comparison:
     split_date: date | None
     a: Side
     b: Side
-    overlap: int
+    overlap: Count
     stages: tuple[Delta, ...]
     edges: tuple[Delta, ...]
     shifts: tuple[Shift, ...]
     notes: tuple[str, ...] = ()
     hidden: Hidden = field(default_factory=Hidden)
+    months: bool = False
+    overlap_note: bool = True
+
+    def date_text(self, value: date) -> str:
+        """A date as this comparison shows it: ``1 Oct 2024``, or ``Oct 2024`` when
+        ``months`` (shareable: a window's first day can be one child's first event)."""
+        shown = day(value)
+        return shown.split(" ", 1)[1] if self.months else shown
 
     @property
     def heading(self) -> str:
         """What is compared, in words: ``Before and after 1 Oct 2024``."""
         if self.split_date is not None:
-            return f"Before and after {day(self.split_date)}"
+            return f"Before and after {self.date_text(self.split_date)}"
         return f"A: {self.a.label}   vs   B: {self.b.label}"
 
     @property
@@ -307,14 +333,26 @@ class Comparison:
 
     def describe(self, side: Side) -> str:
         """``Before: 1 Apr 2024 to 30 Sep 2024 (26 wk) — 400 children, 1,200 events``."""
-        what = f"{side.label} ({days(side.window_days)})" if self.mode == "period" else side.label
-        return (f"{side.name[0].upper()}{side.name[1:]}: {what} — "
-                f"{plural(side.children, 'child', 'children')}, {plural(side.events, 'event')}")
+        return f"{self.side_text(side)} — {self.side_size(side)}"
+
+    def side_text(self, side: Side) -> str:
+        """``Before: 1 Apr 2024 to 30 Sep 2024 (26 wk)``, ``A: team North``."""
+        what = side.label
+        if self.mode == "period":
+            what = " to ".join(self.date_text(d) for d in side.window)
+            what += f" ({days(side.window_days)})"
+        return f"{side.name[0].upper()}{side.name[1:]}: {what}"
+
+    @staticmethod
+    def side_size(side: Side) -> str:
+        """``400 children, 1,200 events`` (``c children`` for a hidden count)."""
+        return (f"{_counted(side.children, 'child', 'children')}, "
+                f"{_counted(side.events, 'event', 'events')}")
 
     @property
     def window_text(self) -> str:
         """The days whose events are compared, from the first side's start to the last's end."""
-        return f"events {day(self.a.window[0])} to {day(self.b.window[1])}"
+        return f"events {self.date_text(self.a.window[0])} to {self.date_text(self.b.window[1])}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -377,9 +415,9 @@ def compare(
         a=view_a.side, b=view_b.side,
         overlap=len(np.intersect1d(view_a.children, view_b.children)),
         stages=stages, edges=edges,
-        shifts=_rank_shifts(stages, edges, view_a, view_b, level, RATE_WORDS[base]),
+        shifts=rank_shifts(stages, edges, view_a.side, view_b.side, level, RATE_WORDS[base]),
     )
-    return replace(comparison, notes=_notes(comparison))
+    return replace(comparison, notes=comparison_notes(comparison))
 
 
 def _check_arguments(
@@ -463,7 +501,7 @@ def _view(
     side = Side(
         name=name, label=label, children=chosen.cases, events=in_window.events, window=window,
         unit=100 / chosen.cases if per == "children" else MONTH_DAYS / days_in,
-        conditions=describe_focus(where=conditions),
+        conditions=describe_focus(where=conditions), child_days=moves.total_child_days,
     )
     return _View(side=side, children=chosen.frame[CASE].unique(), stages=stages,
                  nodes={n.activity: n for n in stages.nodes}, moves=moves,
@@ -507,14 +545,14 @@ def _stage_measure(view: _View, activity: str) -> Measure:
         timed, median = int(row["timed"]), float(row["median_days"])
     events, cases = (node.events, node.cases) if node else (0, 0)
     return Measure(count=events, cases=cases, timed=timed, median_days=median,
-                   rate=view.side.rate(events))
+                   rate=view.side.rate(events) or 0.0)
 
 
 def _edge_measure(view: _View, edge: Edge | None) -> Measure:
     if edge is None:
         return NOTHING
     return Measure(count=edge.count, cases=edge.cases, timed=edge.count,
-                   median_days=edge.median_days, rate=view.side.rate(edge.count))
+                   median_days=edge.median_days, rate=view.side.rate(edge.count) or 0.0)
 
 
 def _stage_deltas(va: _View, vb: _View) -> tuple[Delta, ...]:
@@ -560,8 +598,10 @@ def volume_step(a: Measure, b: Measure, unit_a: float, unit_b: float) -> int:
 
     Each count is taken as Poisson, so the rate count × unit has variance count × unit²; a
     side with none makes a full step (new or gone) when the other side's count alone is
-    beyond chance.
+    beyond chance. A hidden count (``c``) makes no step: its colour must not tell its size.
     """
+    if isinstance(a.count, str) or isinstance(b.count, str) or a.rate is None or b.rate is None:
+        return 0
     spread = np.sqrt(a.count * unit_a**2 + b.count * unit_b**2)
     change = b.rate - a.rate
     if spread == 0 or abs(change) < NOISE_Z * spread:
@@ -573,29 +613,33 @@ def volume_step(a: Measure, b: Measure, unit_a: float, unit_b: float) -> int:
 
 def duration_step(a: Measure, b: Measure) -> int | None:
     """The step of a change in median days: None with under `MIN_MOVES` timed moves on a
-    side, 0 under `MIN_DAYS`; from a median of 0 days any change is a full step."""
-    if a.median_days is None or b.median_days is None or min(a.timed, b.timed) < MIN_MOVES:
+    side, 0 under `MIN_DAYS`; from a median of 0 days any change is a full step. A hidden
+    median or count (``c``) is not compared."""
+    change = Delta("edge", (), (), a, b, 0, None).median_change
+    if change is None or isinstance(a.timed, str) or isinstance(b.timed, str) \
+            or min(a.timed, b.timed) < MIN_MOVES:
         return None
-    change = b.median_days - a.median_days
     if abs(change) < MIN_DAYS:
         return 0
     if a.median_days == 0:
         return 3 if change > 0 else -3
-    return step(change / a.median_days)
+    return step(change / float(a.median_days or 0))
 
 
 # ---------------------------------------------------------------------------------------
 # Largest shifts
 
 
-def _rank_shifts(
-    stages: Sequence[Delta], edges: Sequence[Delta], va: _View, vb: _View, level: Level,
+def rank_shifts(
+    stages: Sequence[Delta], edges: Sequence[Delta], a: Side, b: Side, level: Level,
     rate_words: str,
 ) -> tuple[Shift, ...]:
-    """The changes scoring at least `MIN_SHIFT`, largest first (module docstring)."""
+    """The changes scoring at least `MIN_SHIFT`, largest first (module docstring).
+
+    Only shown rates count toward the totals, so a shown comparison is ranked from what it
+    shows."""
     all_moves, all_events = _mean_total(edges), _mean_total(stages)
-    all_days = (va.side.rate(va.moves.total_child_days)
-                + vb.side.rate(vb.moves.total_child_days)) / 2
+    all_days = ((a.rate(a.child_days) or 0.0) + (b.rate(b.child_days) or 0.0)) / 2
     unit = "visits" if level == "summary" else "events"
     scored = []
     for position, delta in enumerate((*edges, *stages)):
@@ -603,16 +647,18 @@ def _rank_shifts(
         scores: dict[Metric, float] = {"volume": 0.0, "duration": 0.0}
         texts: dict[Metric, str] = {}
         if delta.volume_step:
-            scores["volume"] = _share(abs(delta.rate_change), all_moves if is_edge else all_events)
+            scores["volume"] = _share(abs(delta.rate_change or 0.0),
+                                      all_moves if is_edge else all_events)
             texts["volume"] = volume_reason(delta, "moves" if is_edge else unit, rate_words)
         if is_edge and delta.duration_step:
-            weight = (delta.a.rate + delta.b.rate) / 2
+            weight = ((delta.a.rate or 0.0) + (delta.b.rate or 0.0)) / 2
             scores["duration"] = _share(abs(delta.median_change or 0.0) * weight, all_days)
             texts["duration"] = duration_reason(delta)
         strongest = sorted(METRICS, key=lambda m: -scores[m])
         if scores[strongest[0]] >= MIN_SHIFT:
             reasons = tuple(texts[m] for m in strongest if scores[m] >= MIN_SHIFT)
-            scored.append((scores, max(delta.a.cases, delta.b.cases), position, delta, reasons))
+            children = max(_number(delta.a.cases), _number(delta.b.cases))
+            scored.append((scores, children, position, delta, reasons))
     scored.sort(key=lambda s: (-max(s[0].values()), -s[1], s[2]))
     return tuple(
         Shift(rank=i, item=delta, scores=scores, reasons=reasons)
@@ -621,7 +667,12 @@ def _rank_shifts(
 
 
 def _mean_total(deltas: Sequence[Delta]) -> float:
-    return (sum(d.a.rate for d in deltas) + sum(d.b.rate for d in deltas)) / 2
+    return sum((d.a.rate or 0.0) + (d.b.rate or 0.0) for d in deltas) / 2
+
+
+def _number(n: Count) -> int:
+    """A count to sort by: a hidden one (``c``) as 0."""
+    return 0 if isinstance(n, str) else n
 
 
 def _share(part: float, whole: float) -> float:
@@ -635,23 +686,44 @@ def signed_percent(share: float) -> str:
 
 
 def rate_text(measure: Measure) -> str:
-    """A side's rate as the map and the table show it: ``none`` when it has no events."""
+    """A side's rate as the map and the table show it: ``none`` when it has no events,
+    ``c`` when its count is hidden."""
+    if measure.rate is None:
+        return str(measure.count)
     return number(measure.rate) if measure.count else "none"
+
+
+def median_text(measure: Measure) -> str:
+    """A side's median as shown: ``4 d``, ``c`` (hidden), ``–`` (nothing to time)."""
+    value = measure.median_days
+    return "–" if value is None else value if isinstance(value, str) else days(value)
+
+
+def count_change(delta: Delta) -> str:
+    """B − A of the counts: ``+15``, ``−5``, ``0``; ``c`` when a side's count is hidden."""
+    a, b = delta.a.count, delta.b.count
+    if isinstance(a, str) or isinstance(b, str):
+        return SUPPRESSED
+    change = b - a
+    return ("+" if change > 0 else "−" if change < 0 else "") + f"{abs(change):,}"
 
 
 def values_text(delta: Delta, metric: Metric) -> str:
     """``45 → 61`` (rates) or ``4 d → 11 d`` (medians; ``–`` where a side has none)."""
     if metric == "volume":
         return f"{rate_text(delta.a)} → {rate_text(delta.b)}"
-    return " → ".join("–" if m.median_days is None else days(m.median_days)
-                      for m in (delta.a, delta.b))
+    return " → ".join(median_text(m) for m in (delta.a, delta.b))
 
 
 def change_text(delta: Delta, metric: Metric) -> str:
     """``+36%``, ``new``, ``gone`` (rates) or ``+7 d`` (medians; empty when not compared)."""
     if metric == "volume":
+        if delta.rate_change is None:
+            return SUPPRESSED
         return signed_percent(delta.rate_share or 0.0) if delta.status == "both" else delta.status
     change = delta.median_change
+    if change is None and SUPPRESSED in (delta.a.median_days, delta.b.median_days):
+        return SUPPRESSED
     if change is None:
         return ""
     return ("+" if change > 0 else "−" if change < 0 else "") + days(abs(change))
@@ -659,14 +731,15 @@ def change_text(delta: Delta, metric: Metric) -> str:
 
 def volume_reason(delta: Delta, unit: str, rate_words: str) -> str:
     """``moves up from 45 to 61 per 100 children (+36%)``; ``none`` for a side without any."""
-    way = "up" if delta.rate_change > 0 else "down"
+    way = "up" if (delta.rate_change or 0.0) > 0 else "down"
     return (f"{unit} {way} from {rate_text(delta.a)} to {rate_text(delta.b)} {rate_words} "
             f"({change_text(delta, 'volume')})")
 
 
 def duration_reason(delta: Delta) -> str:
     """``median up from 4 d to 11 d``."""
-    a, b = delta.a.median_days or 0.0, delta.b.median_days or 0.0
+    a, b = (float(m.median_days) if isinstance(m.median_days, int | float) else 0.0
+            for m in (delta.a, delta.b))
     return f"median {'up' if b > a else 'down'} from {days(a)} to {days(b)}"
 
 
@@ -710,7 +783,7 @@ def simplify(comparison: Comparison, *, paths: float = 100.0, top: int = 5) -> C
 # Notes
 
 
-def _notes(comparison: Comparison) -> tuple[str, ...]:
+def comparison_notes(comparison: Comparison) -> tuple[str, ...]:
     """Cautions to read before taking a change as real.
 
     For periods: windows of different lengths, and stages on one side only (often a return's
@@ -719,9 +792,9 @@ def _notes(comparison: Comparison) -> tuple[str, ...]:
     """
     a, b = comparison.a, comparison.b
     if comparison.mode == "cohort":
-        if not comparison.overlap:
+        if not comparison.overlap or not comparison.overlap_note:
             return ()
-        return (f"{plural(comparison.overlap, 'child is', 'children are')} in both cohorts: "
+        return (f"{_counted(comparison.overlap, 'child is', 'children are')} in both cohorts: "
                 "their journeys count on both sides.",)
     notes = []
     longer, shorter = max(a.window_days, b.window_days), min(a.window_days, b.window_days)
@@ -733,7 +806,8 @@ def _notes(comparison: Comparison) -> tuple[str, ...]:
         only = [d.where for d in comparison.stages if d.status == status]
         if only:
             notes.append(
-                f"Only {side.name} {day(comparison.split_date or comparison.as_at)}: "
+                f"Only {side.name} "
+                f"{comparison.date_text(comparison.split_date or comparison.as_at)}: "
                 f"{', '.join(only)}. Check the returns cover both periods before reading "
                 "this as a change.")
     return tuple(notes)

@@ -72,7 +72,10 @@ DOT, and the SVG graphviz draws from it
     and the checker can rebuild the map's sums. Node ids are generated (``n1``), never bare
     numbers. A suppressed edge has ``penwidth`` ``SUPPRESSED_PENWIDTH`` (or none) and all
     suppressed edges share one ``color``; all suppressed nodes share one ``fillcolor``.
-    Use ``penwidth`` to derive widths from shown values.
+    Use ``penwidth`` to derive widths from shown values. A delta map (two sides) shows a
+    box's or line's two counts as one label line ``A → B``: both are count positions, the
+    pair enters no sum (the sides' sums are in the report's table beside it), and an item
+    with a ``c`` on either side is drawn like every suppressed one.
 JSON
     Every number is a count unless the last word of its key is one of ``NOT_COUNT_WORDS``
     (``median_days``, ``p90_days``, ``share``, ``rank``, ``limit``...). A process map in the
@@ -462,15 +465,18 @@ def _derivations(unknown: Sequence[Term],
     return {pivot: known for pivot, (row, known) in pivots.items() if len(row) == 1}
 
 
-def _complete(values: Mapping[Term, int | None], hidden: Iterable[Term],
-              equations: Sequence[Equation]) -> frozenset[Term]:
+def complete_suppression(values: Mapping[Term, int | None], hidden: Iterable[Term],
+              equations: Sequence[Equation], fixed: frozenset[Term] = frozenset(),
+              ) -> frozenset[Term]:
     """Hide more terms until no hidden one can be worked out (SDC-4), smallest first.
 
     ``values`` holds raw counts, in the output's order (None for one already shown as c).
     Each round takes the first derivable hidden term and hides the smallest non-zero shown
     term of the combination that gives it away. A zero is hidden only when nothing else will
-    do (a filtered map whose only drawn in-flow of a node is a start count of 0). Every round
-    hides one more term, so this ends.
+    do (a filtered map whose only drawn in-flow of a node is a start count of 0). ``fixed``
+    terms are shown by another part of the output, already protected (the report's map
+    beside a comparison): they are never hidden here. Every round hides one more term, so
+    this ends.
     """
     hidden = set(hidden)
     rank = {t: i for i, t in enumerate(values)}
@@ -479,10 +485,11 @@ def _complete(values: Mapping[Term, int | None], hidden: Iterable[Term],
         if not found:
             return frozenset(hidden)
         leak = min(found, key=rank.__getitem__)
-        if not found[leak]:
+        free = [t for t in found[leak] if t not in fixed]
+        if not free:
             raise ValueError("the sums of this output cannot hold: a hidden count is fixed by "
                              "their shape alone")
-        hidden.add(min(found[leak], key=lambda t: (values[t] == 0, values[t], rank[t])))
+        hidden.add(min(free, key=lambda t: (values[t] == 0, values[t], rank[t])))
 
 
 def _flow_equations(nodes: Iterable[Term], into: Mapping[Term, list[Term]],
@@ -581,7 +588,7 @@ def protect_graphs(graphs: Sequence[FlowGraph[Any]], policy: Policy) -> list[Flo
     hidden = frozenset(t for t in all_terms[0] if any(s[t] == SUPPRESSED for s in shown))
     if policy.secondary:
         raw = {t: None if isinstance(v, str) else _whole(v) for t, v in all_terms[0].items()}
-        hidden = _complete(raw, hidden, graphs[0].equations())
+        hidden = complete_suppression(raw, hidden, graphs[0].equations())
     return [g.replace({t: SUPPRESSED if t in hidden else v for t, v in s.items()})
             for g, s in zip(graphs, shown, strict=True)]
 
@@ -644,7 +651,7 @@ def protect_table(table: pd.DataFrame, policy: Policy, *, counts: Sequence[str],
     shown = {t: protect_count(v, policy) for t, v in values.items()}
     hidden: frozenset[Term] = frozenset(t for t, v in shown.items() if v == SUPPRESSED)
     if policy.secondary:
-        hidden = _complete(values, hidden, equations)
+        hidden = complete_suppression(values, hidden, equations)
     out = raw.copy()
     for c in columns:
         out[c] = pd.Series([SUPPRESSED if (i, c) in hidden else shown[(i, c)] for i in range(n)],
@@ -725,6 +732,7 @@ class _MapItem:
     width: str | None = None
     colour: str | None = None
     drawn: bool = False
+    pair_hidden: bool = False
 
 
 @dataclass
@@ -765,6 +773,8 @@ class _Document:
 
 
 _COUNT_TOKEN = re.compile(r"c|0|[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]*")
+#: a map label line with two sides' counts, ``A → B`` (the delta map of a comparison)
+_COUNT_PAIR = re.compile(rf"({_COUNT_TOKEN.pattern}) → ({_COUNT_TOKEN.pattern})")
 
 
 def _count_value(token: str) -> int | None:
@@ -947,10 +957,15 @@ class _MarkupReader(HTMLParser):
         own = "".join(element.own).strip()
         text = "".join(element.text).strip()
         parent = self.stack[-1] if self.stack else None
-        if (element.tag not in ("title", "style", "script") and "nc" not in element.classes
-                and _COUNT_TOKEN.fullmatch(own)):
+        counted = element.tag not in ("title", "style", "script") and "nc" not in element.classes
+        if counted and _COUNT_TOKEN.fullmatch(own):
             element.counts.append(own)
             self.doc.counts.append(CountPosition(element.where, own))
+        elif counted and (pair := _COUNT_PAIR.fullmatch(own)) and (item := self._item()):
+            # two sides of a delta map: both are counts; the pair enters no sum (the delta
+            # map draws no start or end), and a c on either side makes it a hidden item
+            self.doc.counts += [CountPosition(element.where, t) for t in pair.groups()]
+            item.pair_hidden = item.pair_hidden or SUPPRESSED in pair.groups()
         if parent is not None:
             parent.counts += element.counts
             parent.text.append(text)
@@ -1413,7 +1428,8 @@ def _style_findings(maps: Iterable[list[_MapItem]]) -> list[Finding]:
     findings: list[Finding] = []
     for items in maps:
         for kind in ("node", "edge"):
-            hidden = [it for it in items if it.kind == kind and it.counts == [SUPPRESSED]]
+            hidden = [it for it in items if it.kind == kind
+                      and (it.counts == [SUPPRESSED] or it.pair_hidden)]
             for it in hidden:
                 if kind == "edge" and not _is_suppressed_width(it.width):
                     findings.append(Finding(it.where, "SUPPRESSED_STYLE", "a suppressed edge "

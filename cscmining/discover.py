@@ -71,54 +71,16 @@ _DECIMALS = 6
 # Results
 
 
-@dataclass(frozen=True)
-class RuleRate:
-    """How a timescale rule went, as the map shows it (from `timescales.RuleSummary`)."""
-
-    rule: str
-    label: str
-    source: str
-    target: str
-    within: int
-    unit: str
-    met: int
-    breached: int
-    stuck: int
-    open: int
-    breach_rate: float | None
-
-    @classmethod
-    def from_summary(cls, summary: RuleSummary) -> RuleRate:
-        return cls(
-            rule=summary.name, label=summary.label, source=summary.from_, target=summary.to,
-            within=summary.within, unit=summary.unit, met=summary.met,
-            breached=summary.breached, stuck=summary.stuck, open=summary.open,
-            breach_rate=summary.breach_rate,
-        )
-
-    @property
-    def within_text(self) -> str:
-        """``45 working-day``, ``3-month``: the limit as an adjective, for fixed-word texts."""
-        if self.unit == "working_days":
-            return f"{self.within} working-day"
-        return f"{self.within}-{self.unit.removesuffix('s')}"
-
-    @property
-    def late(self) -> int:
-        """`from` events over the limit: the `to` event came late, or has not come yet."""
-        return self.breached + self.stuck
-
-    @property
-    def decided(self) -> int:
-        return self.met + self.breached + self.stuck
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule, "label": self.label, "from": self.source, "to": self.target,
-            "within": self.within, "unit": self.unit, "met": self.met,
-            "breached": self.breached, "stuck": self.stuck, "open": self.open,
-            "breach_rate": _round(self.breach_rate),
-        }
+def _rule_dict(rule: RuleSummary) -> dict[str, Any]:
+    """A rule on a map item in the map JSON's shape: ``rule``, ``from`` and ``to`` are the
+    names ``map --json`` has always used (`RuleSummary.to_dict` is the ``timescales``
+    command's shape)."""
+    return {
+        "rule": rule.name, "label": rule.label, "from": rule.from_, "to": rule.to,
+        "within": rule.within, "unit": rule.unit, "met": rule.met,
+        "breached": rule.breached, "stuck": rule.stuck, "open": rule.open,
+        "breach_rate": _round(rule.breach_rate),
+    }
 
 
 @dataclass(frozen=True)
@@ -131,7 +93,7 @@ class Node:
     events: int
     cases: int
     waiting: int
-    timescales: tuple[RuleRate, ...] = ()
+    timescales: tuple[RuleSummary, ...] = ()
 
     @property
     def breach_rate(self) -> float | None:
@@ -142,7 +104,7 @@ class Node:
             "activity": self.activity, "events": self.events, "cases": self.cases,
             "waiting": self.waiting, "id": self.id, "terminal": self.terminal,
             "breach_rate": _round(self.breach_rate),
-            "timescales": [t.to_dict() for t in self.timescales],
+            "timescales": [_rule_dict(t) for t in self.timescales],
         }
 
 
@@ -157,7 +119,7 @@ class Edge:
     median_days: float
     p90_days: float
     child_days: float
-    timescales: tuple[RuleRate, ...] = ()
+    timescales: tuple[RuleSummary, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -173,7 +135,7 @@ class Edge:
             "cases": self.cases, "median_days": _round(self.median_days),
             "p90_days": _round(self.p90_days), "child_days": _round(self.child_days),
             "breach_rate": _round(self.breach_rate),
-            "timescales": [t.to_dict() for t in self.timescales],
+            "timescales": [_rule_dict(t) for t in self.timescales],
         }
 
 
@@ -238,7 +200,7 @@ class MapResult:
     cases: int
     events: int
     filters: tuple[str, ...] = ()
-    timescales: tuple[RuleRate, ...] = ()
+    timescales: tuple[RuleSummary, ...] = ()
     pressure: tuple[PressurePoint, ...] = ()
     hidden: Hidden = field(default_factory=Hidden)
 
@@ -274,7 +236,7 @@ class MapResult:
             "filters": list(self.filters),
             "cases": self.cases,
             "events": self.events,
-            "timescales": [t.to_dict() for t in self.timescales],
+            "timescales": [_rule_dict(t) for t in self.timescales],
             "pressure_points": [p.to_dict() for p in self.pressure],
             "hidden": self.hidden.to_dict(),
         }
@@ -311,7 +273,7 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), _DECIMALS)
 
 
-def _worst(rates: Iterable[RuleRate]) -> float | None:
+def _worst(rates: Iterable[RuleSummary]) -> float | None:
     known = [r.breach_rate for r in rates if r.breach_rate is not None]
     return max(known) if known else None
 
@@ -425,7 +387,7 @@ def _discover(
             statuses[i] += np.bincount(rows.status, minlength=len(STATUSES))
         tally.add(tally_chunk(chunk if group_of is None else summary_level(chunk, group_of),
                               len(at.names)))
-    timescales = tuple(RuleRate.from_summary(rule_summary(rule, statuses[i]))
+    timescales = tuple(rule_summary(rule, statuses[i])
                        for i, rule in enumerate(rules))
     nodes = _nodes(at, tally)
     edges = _edges(at, tally)
@@ -648,16 +610,16 @@ _sorted_percentile = sorted_percentile
 
 
 def _attach_rules(
-    rules: tuple[RuleRate, ...], nodes: tuple[Node, ...], edges: tuple[Edge, ...],
+    rules: tuple[RuleSummary, ...], nodes: tuple[Node, ...], edges: tuple[Edge, ...],
     detail: Vocabulary, level: Level,
 ) -> tuple[tuple[Node, ...], tuple[Edge, ...]]:
     """Put each rule on its edge, else on its `from` stage (module docstring)."""
-    on_edge: dict[tuple[str, str], list[RuleRate]] = {}
-    on_node: dict[str, list[RuleRate]] = {}
+    on_edge: dict[tuple[str, str], list[RuleSummary]] = {}
+    on_node: dict[str, list[RuleSummary]] = {}
     edge_keys = {e.key for e in edges}
     node_names = {n.activity for n in nodes}
     for rule in rules:
-        source, target = rule.source, rule.target
+        source, target = rule.from_, rule.to
         if level == "summary":
             source, target = detail.group[source], detail.group[target]
         if (source, target) in edge_keys:
@@ -786,7 +748,7 @@ def pressure_points(result: MapResult, top: int = 5) -> tuple[PressurePoint, ...
     return tuple(p for p in rank_pressure(result)[:top] if p.score >= MIN_SCORE)
 
 
-def _rule_parts(rates: Iterable[RuleRate]) -> list[tuple[float, str]]:
+def _rule_parts(rates: Iterable[RuleSummary]) -> list[tuple[float, str]]:
     return [
         (r.breach_rate, f"{percent(r.breach_rate)} miss the timescale: {r.label} "
                         f"({r.late:,} of {r.decided:,})")

@@ -41,14 +41,20 @@ from pathlib import Path
 from typing import Any
 
 from .columns import CASE
-from .disclosure import (
-    LOW, RULES_VERSION, SUPPRESSED, Count, DisclosureError, FlowGraph, Kind, Policy, Shown,
-    check_file, check_text, coarsen_date, protect_duration, protect_graphs, protect_share,
+from .compare import (
+    Comparison, Delta, Measure, Per, Side, comparison_notes, duration_step, rank_shifts, volume_step,
 )
-from .discover import MIN_SCORE, Edge, Hidden, MapResult, Node, PressurePoint, RuleRate
+from .disclosure import (
+    LOW, NOT_APPLICABLE, RULES_VERSION, SUPPRESSED, Count, DisclosureError, FlowGraph, Kind,
+    Policy, Shown, Term, complete_suppression, check_file, check_text, coarsen_date, protect_count,
+    protect_duration, protect_graphs, protect_share,
+)
+from .discover import MIN_SCORE, Edge, Hidden, MapResult, Node, PressurePoint
+from .errors import UsageError
 from .eventlog import EventLog
 from .focus import Level
 from .render import days
+from .timescales import RuleSummary
 
 #: the sink of journeys still open at the as-at date, in the map's sums (never an activity)
 OPEN = "\x00still open"
@@ -205,8 +211,8 @@ def _worst(rates: Iterable[ShownRate]) -> Shown | None:
     return SUPPRESSED if SUPPRESSED in symbols else (symbols[0] if symbols else None)
 
 
-def _rates(rates: Iterable[RuleRate], policy: Policy) -> tuple[ShownRate, ...]:
-    return tuple(ShownRate(r.rule, r.label, protect_share(r.late, r.decided, policy))
+def _rates(rates: Iterable[RuleSummary], policy: Policy) -> tuple[ShownRate, ...]:
+    return tuple(ShownRate(r.name, r.label, protect_share(r.late, r.decided, policy))
                  for r in rates)
 
 
@@ -408,6 +414,168 @@ def _shown_edge(edge: Edge, events: FlowGraph[Count], children: FlowGraph[Count]
 def _point_key(point: PressurePoint) -> tuple[str, ...]:
     item = point.item
     return item.key if isinstance(item, Edge) else (item.activity,)
+
+
+def _measures(result: MapResult, policy: Policy) -> list[tuple[FlowGraph[int], FlowGraph[Count]]]:
+    """The map's two measures (events and moves; children), each raw and as shown."""
+    raw = [_flow_graph(result, lambda n: n.events, lambda e: e.count),
+           _flow_graph(result, lambda n: n.cases, lambda e: e.cases)]
+    return list(zip(raw, protect_graphs(raw, policy), strict=True))
+
+
+def check_complement(filtered: MapResult, whole: MapResult, policy: Policy, *,
+                     what: str) -> None:
+    """Refuse a filtered shareable map whose excluded children are 1 … K-1 (T-SDC-10).
+
+    Two shareable outputs of one log, one for every child and one filtered ("all
+    referrals" and "referrals outside team North"), give the excluded children's count by
+    subtraction, though neither shows it. Wherever the filtered map shows a count (children,
+    a stage, a move, a start or end, either measure) and the same count for every child
+    (``whole``: the map without the filters) exceeds it by 1 … K-1, the filter is refused:
+    `UsageError`, saying which filter and why, never a value. A filter that leaves out
+    nobody or at least K children at every count passes. Only differences against the
+    *unfiltered* map are caught, not between two filtered outputs (README).
+    """
+    if not policy.shareable:
+        return
+    whole_terms = [graph.terms() for graph, _ in _measures(whole, policy)]
+    for (graph, shown), everyone in zip(_measures(filtered, policy), whole_terms, strict=True):
+        shown_terms = shown.terms()
+        for term, n in graph.terms().items():
+            left_out = everyone.get(term, n) - n
+            if shown_terms[term] != SUPPRESSED and 0 < left_out < policy.threshold:
+                raise UsageError(
+                    f"{what} leaves out fewer than {policy.threshold} children at some count "
+                    "of the map: beside an output for every child, subtraction would show "
+                    "them (cross-output differencing). Widen the filter, drop it, or use "
+                    "--disclosure none for your own use")
+
+
+# ---------------------------------------------------------------------------------------
+# The comparison
+
+
+_SIDES = ("a", "b")
+
+
+def protect_comparison(comparison: Comparison, policy: Policy, *,
+                       whole: MapResult | None = None) -> Comparison:
+    """The comparison as a shareable output may show it: every count, rate, change, median,
+    colour step and shift drawn from protected counts.
+
+    Each side's counts (children, events, each stage's events and each move's count, with
+    the children behind each as a second measure of one pattern) go through the engine. At
+    strict, secondary suppression guards every sum a reader can form: a side's events are
+    its stages' sum, and, when ``whole`` (the unsimplified map the same output shows, at the
+    comparison's level) is given, side A plus side B equals the whole map wherever that
+    holds in the raw numbers (cohorts covering every child; periods covering every event)
+    — checked, not assumed, since with ``--split-date`` a child can be on both sides. The
+    whole map's own flows are part of the system and its values are fixed (it is drawn
+    already): only the comparison's counts are hidden to protect its ``c``s.
+
+    Then rates come from shown counts (per 100 *shown* children), steps and shifts are
+    worked out again from those rates, medians are shown only from K children on a side,
+    and dates are shown to the month. A change beside a hidden count is ``c``.
+    """
+    if not policy.shareable:
+        return comparison
+    if comparison.hidden:
+        raise ValueError("protect the whole comparison, then draw a simplified one from it")
+    counts, cases = _comparison_terms(comparison)
+    shown = {t: protect_count(v, policy) for t, v in counts.items()}
+    hidden = {t for t in counts if SUPPRESSED in (shown[t], protect_count(cases[t], policy))}
+    if policy.secondary:
+        hidden = _comparison_secondary(comparison, counts, hidden, whole, policy)
+    value: dict[Term, Count] = {t: SUPPRESSED if t in hidden else shown[t] for t in counts}
+    sides = [_shown_side(side, tag, comparison.per, value, policy) for side, tag in
+             zip((comparison.a, comparison.b), _SIDES, strict=True)]
+    stages = tuple(_shown_delta(d, sides, value, cases, policy) for d in comparison.stages)
+    edges = tuple(_shown_delta(d, sides, value, cases, policy) for d in comparison.edges)
+    out = replace(comparison, a=sides[0], b=sides[1], overlap=value[("overlap",)],
+                  stages=stages, edges=edges, months=True, overlap_note=False,
+                  shifts=rank_shifts(stages, edges, sides[0], sides[1], comparison.level,
+                                     comparison.rate_words))
+    return replace(out, notes=comparison_notes(out))
+
+
+def _item_term(side: str, delta: Delta) -> Term:
+    return (side, delta.kind, *delta.key)
+
+
+def _comparison_terms(comparison: Comparison) -> tuple[dict[Term, int], dict[Term, int]]:
+    """Every count the comparison shows, by term, and the children behind each."""
+    counts: dict[Term, int] = {("overlap",): int(comparison.overlap)}
+    cases: dict[Term, int] = {("overlap",): int(comparison.overlap)}
+    for tag, side in zip(_SIDES, (comparison.a, comparison.b), strict=True):
+        for name in ("children", "events"):
+            counts[(tag, name)] = cases[(tag, name)] = int(getattr(side, name))
+        for delta in (*comparison.stages, *comparison.edges):
+            measure = delta.a if tag == "a" else delta.b
+            counts[_item_term(tag, delta)] = int(measure.count)
+            cases[_item_term(tag, delta)] = int(measure.cases)
+    return counts, cases
+
+
+def _holds(equation: Mapping[Term, int], values: Mapping[Term, int | None]) -> bool:
+    return all(values.get(t) is not None for t in equation) and \
+        sum(c * int(values[t] or 0) for t, c in equation.items()) == 0
+
+
+def _comparison_secondary(comparison: Comparison, counts: dict[Term, int], hidden: set[Term],
+                          whole: MapResult | None, policy: Policy) -> set[Term]:
+    """Hide more of the comparison's counts until no ``c`` can be worked out (SDC-4) from
+    the sums the output shows (see `protect_comparison`)."""
+    values: dict[Term, int | None] = dict(counts)
+    equations: list[dict[Term, int]] = [
+        {(tag, "events"): 1, **{_item_term(tag, d): -1 for d in comparison.stages}}
+        for tag in _SIDES]
+    fixed: set[Term] = set()
+    if whole is not None:
+        graph, shown_graph = _measures(whole, policy)[0]
+        for term, n in graph.terms().items():
+            values[("whole", *term)] = n
+            fixed.add(("whole", *term))
+            if shown_graph.terms()[term] == SUPPRESSED:
+                hidden.add(("whole", *term))
+        equations += [{("whole", *t): c for t, c in eq.items()} for eq in graph.equations()]
+        equations += [{("a", *t): 1, ("b", *t): 1, ("whole", "node" if t[0] == "stage"
+                                                    else "edge", *t[1:]): -1}
+                      for t in {t[1:] for t in counts if t[0] == "a" and len(t) > 2}]
+        equations.append({("a", "children"): 1, ("b", "children"): 1, ("overlap",): -1,
+                          ("whole", "cases"): -1})
+    kept = [eq for i, eq in enumerate(equations) if i < len(_SIDES) or _holds(eq, values)]
+    return set(complete_suppression(values, hidden, kept, frozenset(fixed)))
+
+
+def _shown_side(side: Side, tag: str, per: Per, value: Mapping[Term, Count],
+                policy: Policy) -> Side:
+    """A side with shown counts; rates per 100 *shown* children (none when hidden)."""
+    children = value[(tag, "children")]
+    unit = side.unit
+    if per == "children":
+        unit = 100 / children if isinstance(children, int) and children else 0.0
+    days_ = protect_duration(side.child_days, children, policy)
+    return replace(side, children=children, events=value[(tag, "events")], unit=unit,
+                   child_days=float(days_) if isinstance(days_, int | float) else 0.0)
+
+
+def _shown_measure(measure: Measure, term: Term, side: Side, value: Mapping[Term, Count],
+                   cases: Mapping[Term, int], policy: Policy) -> Measure:
+    count = value[term]
+    children = SUPPRESSED if count == SUPPRESSED else protect_count(cases[term], policy)
+    median = protect_duration(measure.median_days, children, policy)
+    timed = SUPPRESSED if count == SUPPRESSED else protect_count(measure.timed, policy)
+    rate = side.rate(count) if side.unit else None
+    return Measure(count=count, cases=children, timed=timed,
+                   median_days=None if median == NOT_APPLICABLE else median, rate=rate)
+
+
+def _shown_delta(delta: Delta, sides: Sequence[Side], value: Mapping[Term, Count],
+                 cases: Mapping[Term, int], policy: Policy) -> Delta:
+    a, b = (_shown_measure(m, _item_term(tag, delta), side, value, cases, policy)
+            for m, tag, side in zip((delta.a, delta.b), _SIDES, sides, strict=True))
+    return replace(delta, a=a, b=b, volume_step=volume_step(a, b, sides[0].unit, sides[1].unit),
+                   duration_step=duration_step(a, b))
 
 
 # ---------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from markupsafe import Markup
 
 from . import __version__
 from .columns import ACTIVITY, CASE, TIMESTAMP
-from .compare import Comparison
+from .compare import Comparison, Delta, change_text, count_change, values_text
 from .disclosure import (
     RULES_VERSION, SUPPRESSED, TOTAL, Count, Policy, Shown, legend, protect_count,
     protect_duration, protect_share, protect_table, protect_variants,
@@ -53,14 +53,11 @@ from .eventlog import EventLog
 from .focus import Condition, at_level, describe_focus, focus
 from .outputs import atomic_path
 from .protected import (
-    MONTHS, Figure, Guard, ProtectedMap, ShownPoint, coarsen_text, format_shown, shown_date,
-    shown_days, shown_percent,
+    MONTHS, Figure, Guard, ProtectedMap, ShownPoint, check_complement, coarsen_text,
+    format_shown, protect_comparison, shown_date, shown_days, shown_percent,
 )
 from .render.charts import Chart, Tick, percent_chart, volume_chart
-from .render.compare_table import COLUMNS as COMPARE_COLUMNS
-from .render.compare_table import caption as compare_caption
-from .render.compare_table import shift_rows
-from .render.delta import comparison_svg
+from .render.delta import LINE, comparison_svg, step_labels
 from .render.dot import RenderError, render, to_dot
 from .timescales import Period, PeriodCounts, stuck, timescale_trend
 from .variants import variants
@@ -107,13 +104,13 @@ def write_report(
     level forbids.
     """
     policy = Policy.from_name(disclosure)
-    if comparison is not None and policy.shareable:
-        # its rates, changes and tooltips are not yet drawn from protected counts
-        raise UsageError("the comparison section is for internal reports only: "
-                         "add --disclosure none (and do not share the file)")
     guard = Guard.for_log(log, policy, start, end)
     context = report_context(log, policy, start=start, end=end, where=where, by=by)
-    context["comparison"] = _comparison_view(comparison) if comparison is not None else None
+    context["comparison"] = None
+    if comparison is not None:
+        whole = process_map(log, start=start, end=end, where=where, level=comparison.level)
+        context["comparison"] = _comparison_view(
+            protect_comparison(comparison, policy, whole=whole), policy)
     context["sections"]["comparison"] = comparison is not None
     page = _environment().get_template("report.html.j2").render(**context)
     with atomic_path(path, mode=None) as tmp:  # shareable: the umask's permissions
@@ -139,6 +136,11 @@ def report_context(
     window = _window(focused.as_at, start, end)
     maps = {level: process_map(log, start=start, end=end, where=where, level=level)
             for level in ("summary", "detail")}
+    if policy.shareable and (start or end or where):
+        said = "; ".join(describe_focus(start=start, end=end, where=where))
+        for level, result in maps.items():
+            check_complement(result, process_map(log, level=level), policy,
+                             what=f"the filter ({said})")
     shown = {level: ProtectedMap.of(result, policy) for level, result in maps.items()}
     points = shown["detail"].points(rank_pressure(maps["detail"]), maps["detail"].pressure)
     stuck_now = stuck(focused)
@@ -174,23 +176,76 @@ def report_context(
 
 
 @dataclass(frozen=True)
+class SideView:
+    """One side of the comparison: what it holds, and how many (each count its own cell)."""
+
+    text: str
+    children: Count
+    events: Count
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    """A stage, or a shift, of the comparison tables: shown counts and changes only."""
+
+    rank: int | None
+    where: str
+    a: Count
+    b: Count
+    count_change: str
+    rate_change: str
+    median: str
+    median_change: str
+    why: str
+
+
+@dataclass(frozen=True)
 class ComparisonView:
+    """The comparison section, every number drawn from `protected.protect_comparison`."""
+
     heading: str
-    caption: str
+    names: tuple[str, str]
+    sides: list[SideView]
+    overlap: Count
+    notes: tuple[str, ...]
+    reading: str
     svg: Markup
-    columns: dict[str, str]
-    rows: list[dict[str, str]]
+    key: list[tuple[str, str]]
+    stages: list[CompareRow]
+    events: tuple[Count, Count]
+    shifts: list[CompareRow]
+    unit: str
 
 
-def _comparison_view(comparison: Comparison) -> ComparisonView:
-    """The delta map and the table of the largest shifts (internal reports only)."""
+def _comparison_view(comparison: Comparison, policy: Policy) -> ComparisonView:
+    """The delta map, the stages side by side with their totals, and the largest shifts.
+
+    Counts stand in cells of their own (the checker's convention), so the stage table's
+    ``Total`` row (each side's events) is a sum the checker rebuilds at strict.
+    """
+    c = comparison
+    unit = "visits" if c.level == "summary" else "events"
     return ComparisonView(
-        heading=comparison.heading,
-        caption=compare_caption(comparison),
-        svg=inline_svg(comparison_svg(comparison), prefix="compare"),
-        columns=COMPARE_COLUMNS,
-        rows=shift_rows(comparison, top=10),
+        heading=c.heading, names=(c.a.name, c.b.name),
+        sides=[SideView(c.side_text(s), s.children, s.events) for s in (c.a, c.b)],
+        overlap=c.overlap if c.mode == "cohort" else 0, notes=c.notes,
+        reading=(f"{c.level.capitalize()} level; {c.window_text}; as at "
+                 f"{c.date_text(c.as_at)}. Colour: the change in {unit} or moves "
+                 f"{c.rate_words}, so sides of different sizes compare fairly; "
+                 f"numbers: {unit} or moves, {c.a.name} → {c.b.name}."),
+        svg=inline_svg(comparison_svg(c, shareable=policy.shareable), prefix="compare"),
+        key=[(LINE[k], label) for k, label in sorted(step_labels().items())],
+        stages=[_compare_row(d, None, "") for d in c.stages],
+        events=(c.a.events, c.b.events),
+        shifts=[_compare_row(s.item, s.rank, "; ".join(s.reasons)) for s in c.largest(10)],
+        unit=unit,
     )
+
+
+def _compare_row(delta: Delta, rank: int | None, why: str) -> CompareRow:
+    return CompareRow(rank, delta.where, delta.a.count, delta.b.count, count_change(delta),
+                      change_text(delta, "volume"), values_text(delta, "duration"),
+                      change_text(delta, "duration"), why)
 
 
 @dataclass(frozen=True)

@@ -565,6 +565,23 @@ class RuleSummary:
     def met_rate(self) -> float | None:
         return _rates(self.met, self.breached, self.stuck)[0]
 
+    @property
+    def late(self) -> int:
+        """`from` events over the limit: the `to` event came late, or has not come yet."""
+        return self.breached + self.stuck
+
+    @property
+    def decided(self) -> int:
+        """`from` events whose outcome is known: met, or late."""
+        return self.met + self.breached + self.stuck
+
+    @property
+    def within_text(self) -> str:
+        """``45 working-day``, ``3-month``: the limit as an adjective, for fixed-word texts."""
+        if self.unit == "working_days":
+            return f"{self.within} working-day"
+        return f"{self.within}-{self.unit.removesuffix('s')}"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "label": self.label, "from": self.from_, "to": self.to,

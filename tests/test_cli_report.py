@@ -14,7 +14,6 @@ from cscmining.cli import cli
 from cscmining.demo import run_demo, sample_inputs
 from cscmining.disclosure import STANDARD, STRICT
 from cscmining.eventlog import from_records, write_event_log
-from cscmining.errors import UsageError
 from cscmining.ingest import build_event_log
 
 SAMPLES = Path(__file__).parents[1] / "samples"
@@ -178,16 +177,11 @@ def test_the_demo_writes_a_checked_report(tmp_path):
     sdc.check_file(result.report.path, STANDARD, forbidden_ids=ids, allowed_dates=[log.as_at])
 
 
-def test_report_with_a_comparison_section_is_internal_only(tmp_path: Path) -> None:
-    """`report --split-date` adds the comparison section at --disclosure none; at a
-    shareable level, whose rules the section does not meet yet, it is refused before any
-    work and nothing is written."""
+def test_report_with_a_comparison_section_for_the_analyst(tmp_path: Path) -> None:
+    """`report --split-date` at --disclosure none: every number, dates to the day (the
+    shareable levels: `test_report_compare.py`)."""
     inputs = [SAMPLES / "cin_census_2025.xml", SAMPLES / "ssda903_2025"]
-    refused = run("report", *inputs, "-o", tmp_path / "a.html", "--split-date", "2024-10-01")
-    assert isinstance(refused.exception, UsageError)
-    assert "internal reports only" in str(refused.exception)
-    assert not (tmp_path / "a.html").exists()
     ok("report", *inputs, "-o", tmp_path / "b.html", "--split-date", "2024-10-01",
        "--disclosure", "none")
     page = (tmp_path / "b.html").read_text(encoding="utf-8")
-    assert '<section id="comparison">' in page and "What changed: " in page
+    assert '<section id="comparison">' in page and "What changed: Before and after 1 Oct 2024" in page

@@ -445,8 +445,12 @@ def test_hostile_labels_are_escaped():
 
 
 def test_comparison_svg(cohorts):
+    """The report's delta map: no title block (the report says it in HTML), tooltips kept
+    for the analyst; shareable, none (`test_report_compare.py`)."""
     svg = comparison_svg(cohorts, metric="duration", top=2)
-    assert svg.startswith("<?xml") and "<svg" in svg and "Comparing children" in svg
+    assert svg.startswith("<?xml") and "<svg" in svg and "Comparing children" not in svg
+    assert "xlink:title" in svg
+    assert "xlink:title" not in comparison_svg(cohorts, metric="duration", shareable=True)
 
 
 SCRIPT = """

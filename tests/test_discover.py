@@ -90,8 +90,18 @@ def test_timescale_breach_rate_on_its_edge(result):
     edge = result.edge(A, AA)
     assert edge.breach_rate == pytest.approx(1 / 3)
     [rate] = edge.timescales
-    assert (rate.rule, rate.met, rate.breached, rate.stuck) == ("assessment", 2, 0, 1)
+    assert (rate.name, rate.met, rate.breached, rate.stuck) == ("assessment", 2, 0, 1)
     assert result.edge(R, A).breach_rate is None
+
+
+def test_a_rule_on_the_map_keeps_its_json_field_names(result):
+    """The map's rules are `timescales.RuleSummary` (one type, no renamed copy); ``map
+    --json`` still names them as it always has (SPEC §5: fields added, never renamed)."""
+    [rule] = result.edge(A, AA).to_dict()["timescales"]
+    assert list(rule) == ["rule", "label", "from", "to", "within", "unit", "met", "breached",
+                          "stuck", "open", "breach_rate"]
+    assert (rule["rule"], rule["from"], rule["to"], rule["breach_rate"]) == (
+        "assessment", A, AA, round(1 / 3, 6))
 
 
 def test_rule_without_its_edge_sits_on_the_from_stage():
@@ -100,7 +110,7 @@ def test_rule_without_its_edge_sits_on_the_from_stage():
         [("a", S47, "2024-01-02"), ("a", AA, "2024-01-03"), ("a", ICPC, "2024-03-01")],
         as_at="2024-03-31")
     result = discover_map(log)
-    assert [t.rule for t in result.node(S47).timescales] == ["icpc"]
+    assert [t.name for t in result.node(S47).timescales] == ["icpc"]
     assert result.node(S47).breach_rate == 1.0
 
 
@@ -209,9 +219,9 @@ def test_summary_level_numbers():
     assert nodes == {"Front door": (1, 1, 0), "Assessment": (2, 1, 0),
                      "Child protection": (2, 1, 0), "Looked after": (1, 1, 1)}
     # the icpc and assessment rules sit on their groups (both ends in one group)
-    rules = [t.rule for t in result.node("Child protection").timescales]
+    rules = [t.name for t in result.node("Child protection").timescales]
     assert rules == ["icpc", "first_cp_review"]
-    assert [t.rule for t in result.node("Assessment").timescales] == ["assessment"]
+    assert [t.name for t in result.node("Assessment").timescales] == ["assessment"]
     assert result.level == "summary"
 
 

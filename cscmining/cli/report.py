@@ -36,7 +36,7 @@ from .options import DATE, source_options
 @click.option("--by", type=click.Choice(["month", "quarter"]), default="quarter",
               show_default=True, help="Timescale performance by month or by quarter.")
 @click.option("--split-date", type=DATE, default=None,
-              help="Add a comparison section: before vs after this date (internal reports).")
+              help="Add a comparison section: before vs after this date.")
 @click.option("--cohort", "cohort", multiple=True, metavar="KEY=VALUE",
               help="Add a comparison section: these children ...")
 @click.option("--vs", "vs", multiple=True, metavar="KEY=VALUE",
@@ -59,8 +59,7 @@ def report(
       cscmining report out/log.parquet -o reports/year.html
       cscmining report returns/ -o reports/north.html --where team=North --by month
       cscmining report out/log.parquet -o share/year.html --disclosure strict
-      cscmining report out/log.parquet -o internal/change.html --disclosure none \\
-          --split-date 2024-10-01
+      cscmining report out/log.parquet -o share/change.html --split-date 2024-10-01
     """
     if output.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"{output}: a report is written as .html")
@@ -68,14 +67,11 @@ def report(
     log = load(list(inputs), as_at=as_at, logmaps=list(logmaps), encoding=encoding,
                keep_going=keep_going, progress=app.note)
     app.note("writing the report")
-    comparing = split_date is not None or bool(cohort) or bool(vs)
-    if comparing and disclosure != "none":  # say so before the long work, not after it
-        raise UsageError("the comparison section is for internal reports only: "
-                         "add --disclosure none (and do not share the file)")
     comparison = None
-    if comparing:
+    if split_date is not None or cohort or vs:
         comparison = compare(log, split_date=split_date, where=[*conditions, *cohort],
-                             vs=[*conditions, *vs] if vs else (), start=start, end=end)
+                             vs=[*conditions, *vs] if vs else (), start=start, end=end,
+                             level="summary")
     result = write_report(log, output, disclosure=disclosure, start=start, end=end,
                           where=conditions, by=by, comparison=comparison)
     app.note(f"wrote {output} ({result.window}; disclosure {result.policy.level}; "

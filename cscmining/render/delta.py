@@ -14,21 +14,30 @@ nothing data-bearing in tooltips. What differs:
 - **Dashed** lines and boxes exist on one side only (new or gone).
 - **◆k** marks the k-th largest shift; the title block lists them with their reasons, names
   both sides with their windows and children, states the as-at date and any cautions.
+
+**Shareable** (a comparison from `protected.protect_comparison`, ``shareable=True``): the
+checker's count-position convention for maps. A box or line shows its two sides' *counts*
+as ``A → B`` alone on a label line (a pair the checker reads as two counts), not rates; one
+with a ``c`` on either side is drawn like every hidden one (one colour, the suppressed
+width, dashed), so neither its colour nor its width tells its size; nothing carries a
+tooltip. ``embedded`` leaves the title block off: the report says it in HTML.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..compare import (
     METRICS, MIN_MOVES, STEPS, Comparison, Delta, Measure, Metric, Shift, values_text,
 )
+from ..disclosure import SUPPRESSED, format_count
 from ..errors import UsageError
 from ..outputs import write_bytes
 from . import day, days, number, plural
 from .dot import (
-    FONT, INK, _attrs, _f, _graph_layout, _h, _key_row, _row, _size, _swatch, arrow_size,
-    label_lines, output_format, pen_width, quote, render,
+    FONT, HIDDEN, HIDDEN_FILL, INK, _attrs, _f, _graph_layout, _h, _hidden_line, _key_row,
+    _row, _size, _swatch, arrow_size, label_lines, output_format, pen_width, quote, render,
 )
 
 #: ColorBrewer Blues and Oranges (colour-blind safe), by step: −3 … 3. Lines need the darker
@@ -52,18 +61,18 @@ def _check(metric: str) -> None:
 # The map
 
 
-def to_dot(comparison: Comparison, *, metric: Metric = "volume", top: int = 5) -> str:
+def to_dot(comparison: Comparison, *, metric: Metric = "volume", top: int = 5,
+           shareable: bool = False, embedded: bool = False) -> str:
     """The DOT source of the delta map (see the module docstring)."""
     _check(metric)
     marks = {s.item.key: s.rank for s in comparison.largest(top, metric)}
-    largest = max([max(d.a.rate, d.b.rate) for d in comparison.edges] + [1e-9])
-    size = _size(comparison.level)
+    largest = max([_rate(d) for d in comparison.edges] + [1e-9])
+    size = _size(comparison.level, embedded)
+    title = [] if embedded else [
+        ("label", "<" + title_block(comparison, metric, top, largest) + ">")]
     lines = [
         'digraph "comparison map" {',
-        "  graph " + _attrs([
-            *_graph_layout(size),
-            ("label", "<" + title_block(comparison, metric, top, largest) + ">"),
-        ]),
+        "  graph " + _attrs([*_graph_layout(size), *title]),
         "  node " + _attrs([
             ("shape", "box"), ("style", quote("rounded,filled")), ("fontname", quote(FONT)),
             ("fontsize", str(size)), ("color", quote(INK)), ("fontcolor", quote(INK)),
@@ -76,10 +85,35 @@ def to_dot(comparison: Comparison, *, metric: Metric = "volume", top: int = 5) -
     ]
     names = (comparison.a.name, comparison.b.name)
     unit = "visit" if comparison.level == "summary" else "event"
-    lines += ["  " + _stage(d, metric, marks.get(d.key), names, unit) for d in comparison.stages]
-    lines += ["  " + _move(d, metric, marks.get(d.key), largest, names) for d in comparison.edges]
+    draw = _Drawing(metric, names, shareable)
+    lines += ["  " + _stage(d, draw, marks.get(d.key), unit) for d in comparison.stages]
+    lines += ["  " + _move(d, draw, marks.get(d.key), largest) for d in comparison.edges]
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class _Drawing:
+    """How every box and line of one delta map is drawn."""
+
+    metric: Metric
+    names: tuple[str, str]
+    shareable: bool
+
+    def numbers(self, delta: Delta) -> str:
+        """``45 → 61`` rates, or (shareable, volume) the counts ``c → 25``."""
+        if self.shareable and self.metric == "volume":
+            return " → ".join(format_count(m.count) for m in (delta.a, delta.b))
+        return values_text(delta, self.metric)
+
+
+def _rate(delta: Delta) -> float:
+    """The busier side's rate, for a line's width (0 beside a hidden count)."""
+    return max(delta.a.rate or 0.0, delta.b.rate or 0.0)
+
+
+def _hidden(delta: Delta) -> bool:
+    return SUPPRESSED in (delta.a.count, delta.b.count)
 
 
 def _step(delta: Delta, metric: Metric) -> int:
@@ -90,36 +124,46 @@ def _marked(text: str, rank: int | None, gap: str = " ") -> str:
     return text if rank is None else f"{MARK}{rank}{gap}{text}"
 
 
-def _stage(delta: Delta, metric: Metric, rank: int | None, names: tuple[str, str],
-           unit: str) -> str:
-    step = _step(delta, metric)
-    label = label_lines(_marked(delta.key[0], rank), values_text(delta, metric))
-    attrs = [
-        ("label", f'"{label}"'),
-        ("fillcolor", quote(FILL[step])),
-        ("color", quote(LINE[step] if step else INK)),
-        ("penwidth", "3.5" if rank is not None else "2.2" if step else "1.2"),
-    ]
-    if delta.status != "both":
-        attrs.append(("style", quote("rounded,filled,dashed")))
-    attrs.append(("tooltip", quote(_tip(delta, names, unit))))
+def _stage(delta: Delta, draw: _Drawing, rank: int | None, unit: str) -> str:
+    step = _step(delta, draw.metric)
+    label = label_lines(_marked(delta.key[0], rank), draw.numbers(delta))
+    attrs = [("label", f'"{label}"')]
+    if draw.shareable and _hidden(delta):
+        attrs += [("fillcolor", quote(HIDDEN_FILL)), ("color", quote(HIDDEN)),
+                  ("style", quote("rounded,filled,dashed"))]
+    else:
+        attrs += [
+            ("fillcolor", quote(FILL[step])),
+            ("color", quote(LINE[step] if step else INK)),
+            ("penwidth", "3.5" if rank is not None else "2.2" if step else "1.2"),
+        ]
+        if delta.status != "both":
+            attrs.append(("style", quote("rounded,filled,dashed")))
+    if not draw.shareable:
+        attrs.append(("tooltip", quote(_tip(delta, draw.names, unit))))
     return f"{delta.ids[0]} " + _attrs(attrs)
 
 
-def _move(delta: Delta, metric: Metric, rank: int | None, largest: float,
-          names: tuple[str, str]) -> str:
-    step = _step(delta, metric)
-    width = pen_width(max(delta.a.rate, delta.b.rate), largest)
-    attrs = [
-        ("label", quote(_marked(values_text(delta, metric), rank, "  "))),
-        ("color", quote(LINE[step])), ("penwidth", _f(width)),
-        ("arrowsize", _f(arrow_size(width))),
-    ]
-    if delta.status != "both":
-        attrs.append(("style", "dashed"))
+def _move(delta: Delta, draw: _Drawing, rank: int | None, largest: float) -> str:
+    """A line; shareable, its mark goes on a line of its own so its numbers stay a pair."""
+    step = _step(delta, draw.metric)
+    if draw.shareable:
+        text = label_lines(*([f"{MARK}{rank}"] if rank is not None else []), draw.numbers(delta))
+        attrs = [("label", f'"{text}"')]
+    else:
+        attrs = [("label", quote(_marked(draw.numbers(delta), rank, "  ")))]
+    if draw.shareable and _hidden(delta):
+        attrs += _hidden_line()
+    else:
+        width = pen_width(_rate(delta), largest)
+        attrs += [("color", quote(LINE[step])), ("penwidth", _f(width)),
+                  ("arrowsize", _f(arrow_size(width)))]
+        if delta.status != "both":
+            attrs.append(("style", "dashed"))
     if rank is not None:
         attrs.append(("fontcolor", quote(LINE[step] if step else INK)))
-    attrs.append(("tooltip", quote(_tip(delta, names, "move"))))
+    if not draw.shareable:
+        attrs.append(("tooltip", quote(_tip(delta, draw.names, "move"))))
     return f"{delta.ids[0]} -> {delta.ids[1]} " + _attrs(attrs)
 
 
@@ -228,6 +272,9 @@ def write_delta_map(comparison: Comparison, path: Path, *, metric: Metric = "vol
     return write_bytes(path, data)
 
 
-def comparison_svg(comparison: Comparison, *, metric: Metric = "volume", top: int = 5) -> str:
-    """The delta map as SVG text, for the HTML report (graphviz's own SVG document)."""
-    return render(to_dot(comparison, metric=metric, top=top), "svg").decode("utf-8")
+def comparison_svg(comparison: Comparison, *, metric: Metric = "volume", top: int = 5,
+                   shareable: bool = False) -> str:
+    """The delta map as SVG text for the HTML report (graphviz's own SVG document), without
+    its title block: the report gives the sides, the key and the shifts in HTML."""
+    return render(to_dot(comparison, metric=metric, top=top, shareable=shareable,
+                         embedded=True), "svg").decode("utf-8")
