@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from .accounting import MAX_REJECT_RATE, TableAccount, check_reject_rates
-from .columns import CASE, FILE, TIMESTAMP
+from .columns import CASE, CASE_PREFIX, FILE, TIMESTAMP
 from .dates import DATE_FUTURE
 from .errors import AccountingError, InputFileError, InputFilesError, UsageError
-from .eventlog import EventLog, assemble, is_event_log, read_event_log
+from .eventlog import EventLog, assemble, case_attribute_values, is_event_log, read_event_log
 from .logmap import LogMap, check_activities, load_logmap, shipped_logmaps
 from .pseudonym import check_key, check_la, fingerprint, pseudonymise_columns
 from .sources import ReadResult, expand_inputs, read_files
@@ -80,6 +80,7 @@ def build_event_log(
     events, case_attrs, accounts = _events_from_tables(read.tables, maps, vocab, as_at, file_ids)
     check_reject_rates(accounts, max_reject_rate, not_faults=_not_faults(as_at))
     run_as_at = as_at or _reference_date(read.tables, events)
+    read.notes.extend(_attribute_conflicts(case_attrs))
     case_attrs = _with_age_band(case_attrs, events)
     inputs_meta = [{"path": p, "sha256": h} for p, h in sorted(read.hashes.items())]
     if key is not None:  # before `assemble`, which sorts the log by child
@@ -168,11 +169,33 @@ def _reference_date(tables: list[RawTable], events: pd.DataFrame) -> date:
     return max(candidates) if candidates else date.today()
 
 
+#: a child described differently by two input rows (sex, ethnicity, date of birth)
+ATTRIBUTE_CONFLICT = "ATTRIBUTE_CONFLICT"
+
+
+def _attribute_conflicts(case_attrs: pd.DataFrame) -> list[str]:
+    """One note per case attribute that some children have more than one value of, with the
+    number of such children (never a value or an id): the log keeps one value per child
+    (`eventlog.case_attribute_values`), and the analyst should know it had to choose."""
+    names = [c for c in case_attrs.columns if c != CASE]
+    if case_attrs.empty or not names:
+        return []
+    several = (case_attrs.groupby(CASE, sort=False, observed=True)[names].nunique() > 1).sum()
+    return [f"{ATTRIBUTE_CONFLICT}: {int(n):,} child(ren) have more than one {name} in the input "
+            "rows; the log keeps each child's most frequent value (a tie: the first in order)"
+            for name, n in several.items() if n]
+
+
 def _with_age_band(case_attrs: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
-    """Replace the date of birth (an identifier) by the age band at the child's first event."""
+    """Replace the date of birth (an identifier) by the age band at the child's first event.
+
+    A child whose rows give different dates of birth gets the band of the one chosen like
+    every case attribute (`eventlog.case_attribute_values`): by content, not row order.
+    """
     if BIRTH_DATE not in case_attrs.columns:
         return case_attrs
-    births = case_attrs[[CASE, BIRTH_DATE]].dropna().groupby(CASE, sort=False)[BIRTH_DATE].first()
+    chosen = case_attribute_values(case_attrs[[CASE, BIRTH_DATE]].dropna())[CASE_PREFIX + BIRTH_DATE]
+    births = pd.to_datetime(chosen.dropna())
     attrs = case_attrs.drop(columns=[BIRTH_DATE])
     if events.empty or births.empty:
         return attrs

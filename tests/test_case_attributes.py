@@ -50,3 +50,23 @@ def test_values_spread_to_every_event_of_the_child() -> None:
     assert out.loc[3, ["case:sex", "case:ethnicity"]].isna().all()  # a child with no header
     plain = attach_case_attributes(events.astype({CASE: object}), _attrs(ROWS))
     assert plain["case:sex"].tolist()[:3] == ["Male", "Female", "Female"]
+
+
+def test_conflicting_dates_of_birth_give_one_age_band_whatever_the_row_order(tmp_path) -> None:
+    """Child D1 is born 01/05/2020 in two rows and 01/05/2010 in one: the most frequent date
+    wins in either row order, so at the first referral (02/02/2024) the child is 3 (band
+    1-4), and the conflict is reported by attribute and count alone."""
+    from reading_support import ingest, write_csv
+
+    header = "Child Unique ID,Date of Birth,Date of referral"
+    rows = ["D1,01/05/2010,03/03/2024", "D1,01/05/2020,02/02/2024", "D1,01/05/2020,04/04/2024",
+            "D2,01/05/2010,02/02/2024"]  # the odd one first: row order alone would pick it
+    bands = []
+    for order in (rows, rows[::-1]):
+        log, read = ingest(write_csv(tmp_path / f"l3_{len(bands)}.csv", [header, *order]))
+        per_child = log.frame.groupby("case:concept:name", observed=True)["case:age_band"].first()
+        bands.append(per_child.astype(str).to_dict())
+        assert [n for n in read.notes if "ATTRIBUTE_CONFLICT" in n] == [(
+            "ATTRIBUTE_CONFLICT: 1 child(ren) have more than one birth_date in the input rows; the "
+            "log keeps each child's most frequent value (a tie: the first in order)")]
+    assert bands == [{"D1": "1-4", "D2": "10-15"}] * 2
