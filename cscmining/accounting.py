@@ -46,6 +46,8 @@ class TableAccount:
     rejected: Counter[str] = field(default_factory=Counter)
     flags: Counter[str] = field(default_factory=Counter)
     events: int = 0
+    #: how the file's text was decoded (`sources.base.RawTable.encoding`)
+    encoding: str | None = None
 
     @property
     def rejected_total(self) -> int:
@@ -88,6 +90,8 @@ class TableAccount:
         }
         if self.sheet is not None:
             out["sheet"] = self.sheet
+        if self.encoding is not None:
+            out["encoding"] = self.encoding
         return out
 
     @classmethod
@@ -104,6 +108,7 @@ class TableAccount:
             rejected=Counter(data.get("reasons", {})),
             flags=Counter(data.get("flags", {})),
             events=data.get("events", 0),
+            encoding=data.get("encoding"),
         )
 
 

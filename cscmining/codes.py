@@ -20,6 +20,13 @@ from .vocabulary import LEFT_CARE, Vocabulary
 ID_MISSING = "ID_MISSING"
 ID_CORRUPT = "ID_CORRUPT"
 ID_FROM_NUMBER = "ID_FROM_NUMBER"
+#: an id cell that cleaning changed (spaces, NBSP, a BOM or zero-width characters at its
+#: edges, T-ID-04): the child is the same, but the export is untidy and the analyst should know
+ID_NORMALISED = "ID_NORMALISED"
+#: an id equal to another id of the same table once leading zeros are dropped ("000123" and
+#: "123", T-ID-02): two children as far as the data says, but maybe one that lost its zeros
+#: on the way through a spreadsheet
+ID_LEADING_ZERO_COLLISION_RISK = "ID_LEADING_ZERO_COLLISION_RISK"
 
 # stripped from both ends of every cell: all Unicode whitespace (NBSP included) and the
 # invisible characters some exports add (zero-width spaces and joiners, word joiner, BOM)
@@ -50,9 +57,12 @@ def clean_text(cells: pd.Series) -> pd.Series:
 
 
 def normalise_ids(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Child identifiers as strings, plus a per-cell code: ID_MISSING, ID_CORRUPT, ID_FROM_NUMBER."""
+    """Child identifiers as strings, plus a per-cell code: ID_MISSING, ID_CORRUPT,
+    ID_FROM_NUMBER, or ID_NORMALISED for a text cell that cleaning changed (each cell has
+    at most one code, the first that applies in that order)."""
     ids = clean_text(cells)
     code = pd.Series(None, index=cells.index, dtype=object)
+    code[_cleaned_text(cells, ids)] = ID_NORMALISED
     if cells.dtype == object:  # spreadsheet cells: a number here was an id typed as a number
         numeric = cells.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
         code[numeric.to_numpy(dtype=bool)] = ID_FROM_NUMBER
@@ -67,6 +77,60 @@ def normalise_ids(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     code[corrupt[corrupt].index] = ID_CORRUPT
     ids[corrupt[corrupt].index] = None
     return ids, code
+
+
+def _cleaned_text(cells: pd.Series, ids: pd.Series) -> np.ndarray:
+    """Per cell: a text cell whose cleaned id differs from the cell as written. Spreadsheet
+    numbers are left out: they are `ID_FROM_NUMBER`, a different story. Text columns compare
+    in Arrow; only a spreadsheet's mixed cells go through Python objects."""
+    present = ids.notna().to_numpy()
+    if cells.dtype != object:
+        return present & ids.ne(cells).to_numpy(dtype=bool)
+    text = cells.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    return text & present & (ids.astype(object) != cells).to_numpy(dtype=bool)
+
+
+def leading_zero_collisions(ids: pd.Series) -> np.ndarray:
+    """Per id (normalised, None for none): another, different id of ``ids`` is the same once
+    leading zeros are dropped (`ID_LEADING_ZERO_COLLISION_RISK`). Run on a table's distinct
+    cells, so equal ids (" 123" and "123" both give "123") are never a collision.
+
+    Ids equal once stripped differ only in how many zeros lead them: a group of equal
+    stripped ids holds two different ids exactly when its fewest and most zeros differ. That
+    takes one factorize of the stripped ids (the cost of the whole check) and no string
+    comparison beyond it; a table where no id starts with a zero is passed over at once.
+    """
+    out = np.zeros(len(ids), dtype=bool)
+    present = ids.notna().to_numpy()
+    text = ids[present].astype("str")
+    if not text.str.startswith("0").any():
+        return out
+    stripped = text.str.lstrip("0")
+    zeros = (text.str.len() - stripped.str.len()).to_numpy(dtype=np.int64)
+    group = pd.factorize(stripped)[0]
+    fewest = np.full(group.max() + 1, np.iinfo(np.int64).max)
+    np.minimum.at(fewest, group, zeros)
+    most = np.zeros(group.max() + 1, dtype=np.int64)
+    np.maximum.at(most, group, zeros)
+    out[present] = (fewest != most)[group]
+    return out
+
+
+# --- collection years ----------------------------------------------------------------------
+
+#: a code used in a collection year whose code list does not hold it (T-CD-04), e.g. PLACE H5
+#: on an episode that began after 31 March 2023; the years are declared in the logmap
+#: (`logmap.CodeYears`), never here
+CODE_WRONG_YEAR = "CODE_WRONG_YEAR"
+#: the month a collection year starts in (April): 1 April 2023 to 31 March 2024 is 2023
+_YEAR_START_MONTH = 4
+
+
+def collection_years(days: np.ndarray) -> np.ndarray:
+    """The collection year (named by the year it starts in) of each datetime64 value; NaT
+    gives a meaningless number, so callers mask NaT first."""
+    months = days.astype("datetime64[M]").astype(np.int64)  # months since January 1970
+    return months // 12 + 1970 - (months % 12 < _YEAR_START_MONTH - 1)
 
 
 # --- coded values ----------------------------------------------------------------------

@@ -82,7 +82,7 @@ def build_event_log(
     run_as_at = as_at or _reference_date(read.tables, events)
     read.notes.extend(_attribute_conflicts(case_attrs))
     case_attrs = _with_age_band(case_attrs, events)
-    inputs_meta = [{"path": p, "sha256": h} for p, h in sorted(read.hashes.items())]
+    inputs_meta = [_provenance(p, h, read.encodings.get(p)) for p, h in sorted(read.hashes.items())]
     if key is not None:  # before `assemble`, which sorts the log by child
         events, case_attrs = pseudonymise_columns([events, case_attrs], CASE, key, la)
     log = assemble(
@@ -92,6 +92,15 @@ def build_event_log(
     log.key_fingerprint = fingerprint(key) if key is not None else None
     _check_events_reached_log(accounts, log)
     return log, read
+
+
+def _provenance(path: str, sha256: str, encoding: str | None) -> dict[str, str]:
+    """An input file's entry in the log's `EventLog.inputs`: its hash and, when it was read,
+    how its text was decoded (a file skipped with --keep-going has no encoding)."""
+    entry = {"path": path, "sha256": sha256}
+    if encoding is not None:
+        entry["encoding"] = encoding
+    return entry
 
 
 def _not_faults(as_at: date | None) -> frozenset[str]:

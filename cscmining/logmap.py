@@ -108,6 +108,38 @@ class RowCheck(Strict):
         return self.flag or CHECK_FLAGS[self.kind]
 
 
+class CodeValidity(Strict):
+    """The collection years a code may be used in (a collection year runs 1 April to 31
+    March and is named by the year it starts in: 2023 is 2023/24). Either bound may be open."""
+
+    valid_from: int | None = Field(default=None, ge=1900, le=2200, description="first collection year")
+    valid_until: int | None = Field(default=None, ge=1900, le=2200, description="last collection year")
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> CodeValidity:
+        if self.valid_from is None and self.valid_until is None:
+            raise ValueError("give valid_from, valid_until or both")
+        if self.valid_from is not None and self.valid_until is not None and self.valid_from > self.valid_until:
+            raise ValueError("valid_from is after valid_until")
+        return self
+
+
+class CodeYears(Strict):
+    """Which codes of a column belong to which collection years' code lists (T-CD-04).
+
+    A row whose code is outside its years keeps its events and is flagged `CODE_WRONG_YEAR`.
+    The year is that of the row's own date (``date``), not of the file: a return holds records
+    that began in earlier years (an episode open since 2021 is in the 2024/25 return), and
+    those were recorded with the codes valid when they began. Codes not listed are valid in
+    every year (their values are checked elsewhere, if at all).
+    """
+
+    date: str = Field(description="the date column whose collection year the code must be valid in")
+    codes: dict[str, CodeValidity] = Field(
+        min_length=1, description="code (as the column's normaliser gives it) -> its years"
+    )
+
+
 class TableMap(Strict):
     """A table of a source: how to recognise it, its columns, and the events its rows give."""
 
@@ -139,6 +171,10 @@ class TableMap(Strict):
     attributes: dict[str, str] = Field(default_factory=dict)
     events: list[EventRule] = Field(default_factory=list)
     checks: list[RowCheck] = Field(default_factory=list, description="flags over pairs of columns")
+    code_years: dict[str, CodeYears] = Field(
+        default_factory=dict,
+        description="column -> the collection years its codes are valid in (CODE_WRONG_YEAR)",
+    )
 
     @model_validator(mode="after")
     def _columns_known(self) -> TableMap:
@@ -146,6 +182,7 @@ class TableMap(Strict):
         used = {self.id, *self.required, *self.required_dates, *self.supersede_key, *self.normalise,
                 *self.case_attributes.values(), *self.attributes.values()}
         used |= {c for check in self.checks for c in check.columns}
+        used |= {c for column, years in self.code_years.items() for c in (column, years.date)}
         for rule in self.events:
             used |= rule.columns()
         missing = sorted(used - known)

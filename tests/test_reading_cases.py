@@ -41,9 +41,14 @@ def file_error(*paths: Path, **options) -> tuple[str, str]:
 def test_utf8_bom(tmp_path) -> None:
     """T-ENC-01: Excel's "CSV UTF-8" starts with a BOM; the first header is still CHILD."""
     path = write_csv(tmp_path / "e.csv", [EP, episode("1", "01/04/2023")], bom=True)
-    log, _ = ingest(path)
-    assert events(log) == [("1", "Looked after start", "2023-04-01")]
+    plain = write_csv(tmp_path / "r.csv", ["CHILD,DOB,REVIEW,REVIEW_CODE", "1,01/01/2015,02/04/2023,PN1"])
+    log, read = ingest(path, plain)
+    assert events(log) == [("1", "Looked after start", "2023-04-01"), ("1", "CLA review", "2023-04-02")]
     assert account(log, "episodes") == acc(1, 1, events=1)
+    # the manifest: how each file was decoded, in the log's provenance and in --json's files
+    assert [(Path(i["path"]).name, i["encoding"]) for i in log.inputs] == [("e.csv", "utf-8-sig"), ("r.csv", "utf-8")]
+    assert [(a.table, a.to_dict()["encoding"]) for a in log.accounts] == [("episodes", "utf-8-sig"), ("reviews", "utf-8")]
+    assert read.encodings == {str(path): "utf-8-sig", str(plain): "utf-8"}
 
 
 def test_cp1252_needs_encoding(tmp_path) -> None:
@@ -56,6 +61,11 @@ def test_cp1252_needs_encoding(tmp_path) -> None:
     log, _ = ingest(path, encoding="cp1252")
     assert events(log) == [("W1", "Referral", "2024-02-02")]
     assert log.frame["team"].tolist() == ["Team £ Ó Briain"]
+    assert [i["encoding"] for i in log.inputs] == ["cp1252"]
+    # any spelling of the name is recorded by its canonical name
+    log, _ = ingest(path, encoding="Windows-1252")
+    assert [i["encoding"] for i in log.inputs] == ["cp1252"]
+    assert log.accounts[0].encoding == "cp1252"
 
 
 def test_utf16_with_bom(tmp_path) -> None:
@@ -65,6 +75,7 @@ def test_utf16_with_bom(tmp_path) -> None:
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-16"))
     log, _ = ingest(path)
     assert events(log) == [("16", "Looked after start", "2023-04-01")]
+    assert [i["encoding"] for i in log.inputs] == ["utf-16"]
 
 
 def test_invalid_bytes_mid_file(tmp_path) -> None:
@@ -277,12 +288,31 @@ def test_blank_ids(tmp_path) -> None:
 
 
 def test_leading_zeros_make_different_children(tmp_path) -> None:
-    """T-ID-02: 000123 and 123 are two children; zeros are never lost."""
-    path = write_csv(tmp_path / "e.csv", [EP, episode("000123", "01/04/2023"), episode("123", "01/04/2023")])
+    """T-ID-02: 000123 and 123 are two children; zeros are never lost. Every row whose id
+    equals another id of the table once zeros are dropped is flagged (0123 too, and " 123"
+    with it: it is 123), 4560 is not (trailing zeros are the id's own), nor the rows of a
+    lone 0456."""
+    path = write_csv(tmp_path / "e.csv", [
+        EP, episode("000123", "01/04/2023"), episode("123", "01/04/2023", "03/04/2023", "X1"),
+        episode("0123", "02/04/2023"), episode(" 123", "03/04/2023"),
+        episode("0456", "01/04/2023", "05/04/2023", "X1"), episode("4560", "01/04/2023"),
+        episode("0456", "05/04/2023"),
+    ])
     log, _ = ingest(path)
-    assert events(log) == [("000123", "Looked after start", "2023-04-01"),
-                           ("123", "Looked after start", "2023-04-01")]
-    assert log.cases == 2
+    assert events(log)[:3] == [("000123", "Looked after start", "2023-04-01"),
+                               ("0123", "Looked after start", "2023-04-02"),
+                               ("0456", "Looked after start", "2023-04-01")]
+    assert log.cases == 5
+    assert account(log, "episodes") == acc(7, 7, events=7, flags={
+        "ID_LEADING_ZERO_COLLISION_RISK": 4, "ID_NORMALISED": 1})
+    # the rows of another table (or file of another table) are not this table's ids
+    other = write_csv(tmp_path / "r.csv", ["CHILD,DOB,REVIEW,REVIEW_CODE", "00123,01/01/2015,02/04/2023,PN1"])
+    log, _ = ingest(path, other)
+    assert account(log, "reviews") == acc(1, 1, events=1)
+    # but the files of one table are one table (yearly returns of the same children)
+    later = write_csv(tmp_path / "r2.csv", ["CHILD,DOB,REVIEW,REVIEW_CODE", "123,01/01/2015,02/04/2024,PN1"])
+    log, _ = ingest(other, later)
+    assert [a.flags for a in log.accounts] == [{"ID_LEADING_ZERO_COLLISION_RISK": 1}] * 2
 
 
 def test_ids_with_invisible_edges_are_one_child(tmp_path) -> None:
@@ -294,6 +324,16 @@ def test_ids_with_invisible_edges_are_one_child(tmp_path) -> None:
     log, _ = ingest(path)
     assert log.cases == 1 and set(log.frame[CASE]) == {"123"}
     assert log.events == 4
+    # the count of id cells cleaning changed: every one here; a clean id is not counted.
+    # (One child, so each later open episode overlaps the first: OVERLAP 3.)
+    assert account(log, "episodes") == acc(4, 4, events=4, flags={"ID_NORMALISED": 4, "OVERLAP": 3})
+    clean = write_csv(tmp_path / "c.csv", [EP, episode("123", "01/04/2023"), episode("124", "01/04/2023")])
+    assert ingest(clean)[0].accounts[0].flags == {}
+    # in a workbook: a padded text cell is normalised, a number cell is ID_FROM_NUMBER instead
+    xlsx = build_xlsx(tmp_path / "l3.xlsx", {"Referrals": [
+        ["Child Unique ID", "Date of referral"], [" W1", "02/02/2024"], [7.0, "03/02/2024"], ["W2", "04/02/2024"],
+    ]})
+    assert account(ingest(xlsx)[0], "list_3") == acc(3, 3, events=3, flags={"ID_NORMALISED": 1, "ID_FROM_NUMBER": 1})
 
 
 def test_ids_from_numbers(tmp_path) -> None:
@@ -307,8 +347,10 @@ def test_ids_from_numbers(tmp_path) -> None:
     ]})
     log, _ = ingest(xlsx)
     assert events(log) == [("012345", "Referral", "2024-02-03"), ("12345", "Referral", "2024-02-02")]
+    # 12345 (from the number) and "012345" are two children, each flagged as a possible
+    # pair that lost its zeros (T-ID-02)
     assert account(log, "list_3") == acc(3, 2, rejected={"ID_CORRUPT": 1}, events=2,
-                                         flags={"ID_FROM_NUMBER": 1})
+                                         flags={"ID_FROM_NUMBER": 1, "ID_LEADING_ZERO_COLLISION_RISK": 2})
     csv = write_csv(tmp_path / "e.csv", [EP, episode("12345.0", "01/04/2023")])
     log, _ = ingest(csv)
     assert events(log) == [("12345", "Looked after start", "2023-04-01")]

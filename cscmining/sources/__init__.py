@@ -8,6 +8,7 @@ for mojibake (`mojibake_notes`).
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
@@ -40,6 +41,8 @@ class ReadResult:
     hashes: dict[str, str] = field(default_factory=dict)
     #: things worth telling the user that are not errors (skipped sheets, ignored columns)
     notes: list[str] = field(default_factory=list)
+    #: file path -> how its text was decoded (`RawTable.encoding`), for files that were read
+    encodings: dict[str, str] = field(default_factory=dict)
 
 
 def expand_inputs(inputs: list[Path] | tuple[Path, ...]) -> list[Path]:
@@ -91,6 +94,7 @@ def read_files(files: list[Path], logmaps: list[LogMap], encoding: str | None) -
             result.errors.append(exc)
             continue
         result.notes.extend(mojibake_notes(tables))
+        result.encodings.update({str(path): t.encoding for t in tables if t.encoding})
         for table in tables:
             if table.ignored_columns:
                 where = f"{path} [{table.sheet}]" if table.sheet else str(path)
@@ -107,13 +111,40 @@ def _read_one(path: Path, data: bytes, encoding: str | None, candidates: list[Ca
         tables, skipped = read_xlsx_tables(path, candidates)
         if skipped:
             notes.append(f"{path}: sheet(s) not recognised and skipped: " + ", ".join(skipped))
-        return tables
+        return _decoded_as(tables, XLSX)
     head = data[:512].lstrip(b"\xef\xbb\xbf").lstrip()
     if head.startswith(b"<"):
-        return read_xml(path)
+        return _decoded_as(read_xml(path), xml_encoding(data))
     if data[:8].startswith((b"\xd0\xcf\x11\xe0", b"%PDF")):
         raise InputFileError(path, "UNKNOWN_FORMAT", "an old .xls or a PDF; save it as .xlsx or CSV UTF-8")
     return [read_csv_table(path, data, encoding, candidates)]
+
+
+#: the encoding recorded for a workbook: its parts are XML whose encoding the format fixes
+XLSX = "xlsx"
+#: the encoding an XML declaration names (within the first line)
+_XML_DECLARED = re.compile(rb"^<\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z][A-Za-z0-9._-]*)[\"']")
+
+
+def xml_encoding(data: bytes) -> str:
+    """How an XML file's text is decoded, as the XML rules decide it: a BOM (UTF-8 or
+    UTF-16), else the encoding its declaration names (canonical codec name), else UTF-8."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    declared = _XML_DECLARED.match(data[:512].lstrip())
+    if declared is None:
+        return "utf-8"
+    # a name Python does not know never gets here: the XML reader refused it (ENCODING)
+    return codecs.lookup(declared[1].decode("ascii")).name
+
+
+def _decoded_as(tables: list[RawTable], encoding: str) -> list[RawTable]:
+    """The tables, each recording how its file's text was decoded."""
+    for table in tables:
+        table.encoding = encoding
+    return tables
 
 
 # --- size limits ---------------------------------------------------------------------------

@@ -40,4 +40,8 @@ class RawTable:
     unit: str = "row"
     #: a workbook in Excel's 1904 date system: its day serials count from 1904-01-01
     date1904: bool = False
+    #: how the file's text was decoded (``utf-8``, ``utf-8-sig``, ``utf-16``, ``cp1252`` …;
+    #: for XML as its BOM or declaration says), ``xlsx`` for a workbook: the provenance of
+    #: every value read, so that a wrong ``--encoding`` can be traced (T-ENC-01/03)
+    encoding: str | None = None
 

@@ -44,11 +44,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..accounting import TableAccount
-from ..codes import ID_CORRUPT, ID_FROM_NUMBER, ID_MISSING, NORMALISERS, clean_text, left_care_activities, normalise_ids
+from ..codes import (
+    CODE_WRONG_YEAR,
+    ID_CORRUPT,
+    ID_FROM_NUMBER,
+    ID_LEADING_ZERO_COLLISION_RISK,
+    ID_MISSING,
+    ID_NORMALISED,
+    NORMALISERS,
+    clean_text,
+    collection_years,
+    leading_zero_collisions,
+    left_care_activities,
+    normalise_ids,
+)
 from ..columns import ACTIVITY, CASE, FILE, ROW as EVENT_ROW, SOURCE, TIMESTAMP
 from ..dates import DATE_FROM_SERIAL, DATE_FUTURE, DATE_MISSING, EXCEL_1904_OFFSET, ParsedDates, parse_dates
 from ..errors import AccountingError
-from ..logmap import EventRule, LogMap, RowCheck, TableMap
+from ..logmap import CodeYears, EventRule, LogMap, RowCheck, TableMap
 from ..vocabulary import Vocabulary
 from .base import ROW, RawTable
 
@@ -168,8 +181,8 @@ class Column:
     """One column of a table over all its files: raw cells, dictionary-encoded on demand.
 
     ``raw`` is an Arrow string array (CSV and XML text) or an object array (spreadsheet
-    cells of mixed types: each cell is its own distinct value there, so that ``1``, ``1.0``
-    and ``True`` never pass for each other). ``serial_offset`` (object cells only) is the
+    cells of mixed types: cells share a distinct value only when equal in type and value,
+    see `_encode_cells`). ``serial_offset`` (object cells only) is the
     per-row day offset of 1904 workbooks (`dates.parse_dates`).
     """
 
@@ -246,9 +259,14 @@ class Column:
 
 def _encode(raw: pa.ChunkedArray | np.ndarray, serial_offset: np.ndarray | None) -> tuple[np.ndarray, Distinct]:
     if isinstance(raw, np.ndarray):
-        cells = pd.Series([*raw.tolist(), None], dtype=object)
-        offsets = pd.Series([*serial_offset.tolist(), 0]) if serial_offset is not None else None
-        return np.arange(len(raw), dtype=np.int32), Distinct(cells, offsets)
+        codes, first = _encode_cells(raw, serial_offset)
+        cells = pd.Series([*raw[first].tolist(), None], dtype=object)
+        if set(map(type, cells)) <= {str, type(None)}:
+            # text only (a spreadsheet's id or code column): the per-cell functions take
+            # their vectorised text path, and give what they give the same cells as objects
+            cells = cells.astype("str")
+        offsets = pd.Series([*serial_offset[first].tolist(), 0]) if serial_offset is not None else None
+        return codes, Distinct(cells, offsets)
     array = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
     encoded = pc.dictionary_encode(array)
     dictionary = encoded.dictionary
@@ -256,6 +274,37 @@ def _encode(raw: pa.ChunkedArray | np.ndarray, serial_offset: np.ndarray | None)
     codes = pc.fill_null(encoded.indices, missing).to_numpy(zero_copy_only=False)
     cells = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
     return codes, Distinct(pd.Series(cells, dtype="str"), None)
+
+
+_TYPE_OF = np.frompyfunc(type, 1, 1)
+
+
+def _encode_cells(raw: np.ndarray, serial_offset: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Spreadsheet cells as codes (in order of first appearance) and the row of each code's
+    first cell: cells share a code only when they are of the same type, equal, and carry the
+    same day offset, so ``1``, ``1.0`` and ``True`` never pass for each other, nor a serial of
+    a 1904 workbook for the same number of another. Floats are compared by their bits (``0.0``
+    and ``-0.0`` stay apart). A sheet's million cells thus become a few thousand distinct
+    dates and codes, and every per-cell function runs on those only.
+    """
+    n = len(raw)
+    kinds, types = pd.factorize(_TYPE_OF(raw))
+    key = np.zeros(n, dtype=np.int64)
+    base = 0
+    for kind, cell_type in enumerate(types):
+        rows = np.flatnonzero(kinds == kind)
+        values = raw[rows]
+        if cell_type is float:
+            values = values.astype(np.float64).view(np.int64)
+        found, uniques = pd.factorize(values, use_na_sentinel=False)
+        key[rows] = base + found
+        base += len(uniques)
+    if serial_offset is not None:
+        offset_codes, offsets = pd.factorize(serial_offset)
+        key = key * len(offsets) + offset_codes
+    codes = pd.factorize(key)[0]
+    first = np.flatnonzero(~pd.Series(codes).duplicated().to_numpy())
+    return codes.astype(np.int32), first
 
 
 def _text_chunks(series: pd.Series) -> list[pa.Array] | None:
@@ -321,7 +370,8 @@ def process_table(
     id_code = id_column.values(pd.Series(codes.encode(id_code_d)))
     id_bad = np.isin(id_code, [codes(ID_MISSING), codes(ID_CORRUPT)]) & (status == codes(USED))
     status[id_bad] = id_code[id_bad]
-    flags = [np.where(id_code == codes(ID_FROM_NUMBER), id_code, 0).astype(np.int16)]
+    flags = [np.where(np.isin(id_code, [codes(ID_FROM_NUMBER), codes(ID_NORMALISED)]), id_code, 0).astype(np.int16),
+             _leading_zero_flags(id_column, codes)]
 
     superseded = _superseded(table, columns, stacked.file_index, status == codes(USED))
     status[superseded] = codes(SUPERSEDED)
@@ -355,6 +405,7 @@ def process_table(
 
     used = status == codes(USED)
     flags += [_check_flags(check, ctx, used) for check in table.checks]
+    flags += [_code_year_flags(column, years, ctx, used) for column, years in table.code_years.items()]
     events = _table_events(emitted_by, ctx) if emitted_by else empty_events()
     accounts = _accounts(raws, stacked, status, flags, events, codes)
     case_attrs = _case_attributes(table, columns, dates, status == codes(USED))
@@ -368,6 +419,7 @@ def _read_columns(table: TableMap, files: int) -> set[str]:
     for rule in table.events:
         read |= rule.columns()
     read |= {c for check in table.checks for c in check.columns}
+    read |= {c for column, years in table.code_years.items() for c in (column, years.date)}
     if files > 1:
         read |= set(table.supersede_key)
     return read
@@ -555,6 +607,13 @@ def _child_keys(id_column: Column) -> np.ndarray:
     return pd.factorize(ids.fillna(_BLANK_KEY))[0][id_column.codes]
 
 
+def _leading_zero_flags(id_column: Column, codes: _Codes) -> np.ndarray:
+    """Per row: `ID_LEADING_ZERO_COLLISION_RISK` where the row's id equals another id of the
+    table (all its files) once leading zeros are dropped; found on the distinct ids only."""
+    risky = leading_zero_collisions(id_column.distinct.ids[0])
+    return np.where(risky[id_column.codes], codes(ID_LEADING_ZERO_COLLISION_RISK), 0).astype(np.int16)
+
+
 # --- row checks: flags over pairs of columns ----------------------------------------------
 
 _LAST, _FIRST = np.iinfo(np.int64).max, np.iinfo(np.int64).min
@@ -574,6 +633,25 @@ def _check_flags(check: RowCheck, ctx: _Context, used: np.ndarray) -> np.ndarray
             by_child = _overlapping if check.kind == "overlap" else _open_again
             failed = by_child(_child_keys(ctx.columns[ctx.table.id]), start.values, _end_keys(end, ctx.codes), dated)
     return np.where(failed & used, ctx.codes(check.code), 0).astype(np.int16)
+
+
+def _code_year_flags(column: str, years: CodeYears, ctx: _Context, used: np.ndarray) -> np.ndarray:
+    """Per row: `CODE_WRONG_YEAR` where a used row's code (normalised) is outside the
+    collection years the logmap gives it, in the collection year of the row's own date. A row
+    without a usable date there proves nothing and is not flagged."""
+    col, normal = ctx.normal(column)
+    first = np.array([v.valid_from if v.valid_from is not None else np.iinfo(np.int64).min
+                      for v in years.codes.values()], dtype=np.int64)
+    last = np.array([v.valid_until if v.valid_until is not None else np.iinfo(np.int64).max
+                     for v in years.codes.values()], dtype=np.int64)
+    # per distinct cell: which listed code it is (-1: none), spread to the rows
+    which = pd.Index(list(years.codes)).get_indexer(normal.astype(object))[col.codes]
+    listed = which >= 0
+    dated = ~np.isnat(ctx.dates[years.date].values)
+    year = collection_years(ctx.dates[years.date].values)
+    pick = np.maximum(which, 0)
+    wrong = used & listed & dated & ((year < first[pick]) | (year > last[pick]))
+    return np.where(wrong, ctx.codes(CODE_WRONG_YEAR), 0).astype(np.int16)
 
 
 def _end_keys(end: _RowDates, codes: _Codes) -> np.ndarray:
@@ -653,6 +731,7 @@ def _parse_date_columns(
     event_dates = {r.date for r in table.events} | set(table.required_dates)
     context_dates = {c for r in table.events for c in (r.later_than, r.starts) if c}
     context_dates |= {c for check in table.checks if check.kind != "together" for c in check.columns}
+    context_dates |= {years.date for years in table.code_years.values()}
     birth = table.case_attributes.get(BIRTH_DATE)
     parsed: dict[str, _RowDates] = {}
     # the date of birth first: event dates are checked against it
@@ -885,7 +964,7 @@ def _accounts(
             path=str(raw.path), source=raw.source, table=raw.table, sheet=raw.sheet,
             rows_read=int(mine.sum()),
             used=counts.pop(USED, 0), blank=counts.pop(BLANK, 0), duplicate=counts.pop(DUPLICATE, 0),
-            rejected=Counter(counts), events=int(event_counts[index]),
+            rejected=Counter(counts), events=int(event_counts[index]), encoding=raw.encoding,
         )
         used = mine & (status == codes(USED))
         for flag in flags:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -97,16 +98,23 @@ def _table_from_rows(
 # --- CSV --------------------------------------------------------------------------------
 
 
+def text_encoding(data: bytes, encoding: str | None) -> str:
+    """The codec a text file is decoded with (by `decode` and `_utf8`): UTF-16 when it starts
+    with a UTF-16 BOM, else the one named (by its canonical name), else UTF-8, ``utf-8-sig``
+    when it starts with a UTF-8 BOM. A name Python does not know raises LookupError."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if encoding:
+        return codecs.lookup(encoding).name
+    return "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+
+
 def decode(path: Path, data: bytes, encoding: str | None) -> str:
     """Bytes to text, strictly: UTF-8 (with or without BOM), UTF-16 with a BOM, or as named."""
     if not data or data.isspace():  # as `not data.strip()`, without copying the file
         raise InputFileError(path, "EMPTY_FILE", "the file is empty")
     try:
-        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return data.decode("utf-16")
-        if encoding:
-            return data.decode(encoding)
-        return data.decode("utf-8-sig")
+        return data.decode(text_encoding(data, encoding))
     except LookupError:
         raise InputFileError(path, "ENCODING", f"unknown encoding name {encoding!r}") from None
     except UnicodeDecodeError as exc:
@@ -180,6 +188,7 @@ def read_csv_table(path: Path, data: bytes, encoding: str | None, candidates: li
     body, rejected = _csv_body(whole_text, raw, quoted, delimiter, len(header), header_index + 1)
     table = _table_from_rows(path, match, header, body, first_row=header_index + 2, sheet=None, unit="row")
     table.rejected_rows = rejected
+    table.encoding = text_encoding(data, encoding)
     return table
 
 
@@ -371,10 +380,7 @@ def read_xlsx_tables(path: Path, candidates: list[Candidate]) -> tuple[list[RawT
             continue
         header_index, match = found
         headers = ["" if h is None else str(h).strip() for h in rows[header_index]]
-        width = len(headers)
-        body_rows = [list(r[:width]) + [None] * (width - len(r)) for r in rows[header_index + 1:]]
-        body = pd.DataFrame(body_rows, columns=range(width), dtype=object)
-        body = body.where(body.notna(), None)
+        body = _sheet_body(rows[header_index + 1:], len(headers))
         table = _table_from_rows(path, match, headers, body, header_index + 2, name, "row")
         table.date1904 = date1904
         tables.append(table)
@@ -383,6 +389,24 @@ def read_xlsx_tables(path: Path, candidates: list[Candidate]) -> tuple[list[RawT
     if not tables:
         raise InputFileError(path, "UNKNOWN_TABLE", "no sheet has the headers of an Annex A list or logmap table")
     return tables, skipped
+
+
+def _sheet_body(rows: list[list[object]], width: int) -> pd.DataFrame:
+    """The rows below the header as ``width`` object columns: a shorter row is padded with
+    None, a longer one cut, a missing value (NaN) is None. Built as one array from the cells
+    laid end to end, not row by row (a sheet can hold a million rows)."""
+    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=object, count=int(lengths.sum()))
+    if len(rows) and (lengths == width).all():  # calamine's sheets are rectangular
+        cells = flat.reshape(len(rows), width)
+    else:
+        row_of = np.repeat(np.arange(len(rows)), lengths)
+        column_of = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        inside = column_of < width
+        cells = np.full((len(rows), width), None, dtype=object)
+        cells[row_of[inside], column_of[inside]] = flat[inside]
+    cells[pd.isna(cells)] = None
+    return pd.DataFrame(cells, columns=range(width), dtype=object)
 
 
 def _find_header(rows: list[list[object]], candidates: list[Candidate]) -> tuple[int, Match] | list[str] | None:
