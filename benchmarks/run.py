@@ -321,6 +321,12 @@ def run_size(size: str, args: argparse.Namespace, report_available: bool) -> Siz
     if not analyses_only:
         job("pm4py pipeline", reference("pm4py", log), repeat=args.pm4py_repeat)
 
+    if args.only:
+        jobs = [j for j in jobs if _key(j.measure.name) in args.only]
+        result.measures = {j.measure.name: j.measure for j in jobs}
+    if not jobs:
+        say(f"{size}: nothing to run (--only {','.join(sorted(args.only))})")
+        return result
     result.code = [code_fingerprint()]
     for _ in range(max(j.repeat for j in jobs)):
         for j in jobs:
@@ -345,6 +351,11 @@ def run_size(size: str, args: argparse.Namespace, report_available: bool) -> Siz
         state = "skipped" if problems is None else ("equal" if not problems else "DIFFER")
         say(f"{size}: check {name}: {state}" + (f": {problems[:3]}" if problems else ""))
     return result
+
+
+def _key(name: str) -> str:
+    """A command's name as ``--only`` spells it: ``ingest 903 CSV`` → ``ingest_903_csv``."""
+    return name.replace(" ", "_").lower()
 
 
 def _load(m: Measure | None) -> dict[str, Any] | None:
@@ -718,7 +729,7 @@ def reading(results: dict[str, SizeResult], found: list[Target]) -> list[str]:
 
 def profile(args: argparse.Namespace, size: str) -> None:
     """pyinstrument and ``-X importtime`` of each analysis on the ``size`` log, and of ingest
-    and demo where that size's statutory files exist (``--profile-only`` picks some)."""
+    and demo where that size's statutory files exist (``--only`` picks some)."""
     log, _ = ensure_log(args.data, size, False)
     folder = args.data / "profiles" / size
     folder.mkdir(parents=True, exist_ok=True)
@@ -733,9 +744,8 @@ def profile(args: argparse.Namespace, size: str) -> None:
     s903 = args.data / f"ssda903_{size}"
     if (s903 / "episodes.csv").exists():
         commands["ingest_903_csv"] = ["ingest", str(s903), "-o", str(folder / "ingest_903.parquet")]
-    wanted = set(args.profile_only.split(",")) if args.profile_only else set(commands)
     for name, argv in commands.items():
-        if name not in wanted:
+        if args.only and name not in args.only:
             continue
         say(f"profiling {name} at {size}")
         written = [Path(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-o"]
@@ -780,14 +790,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true",
                         help="instead of timing, profile each command at the first size "
                              "(needs pyinstrument)")
-    parser.add_argument("--profile-only", default="", metavar="NAMES",
-                        help="with --profile: only these, e.g. map,ingest_903_csv,demo")
+    parser.add_argument("--only", default="", metavar="NAMES",
+                        help="time (or with --profile, profile) only these commands, e.g. "
+                             "ingest_903_csv,ingest_returns,ingest_cin_xml,demo,report,map,"
+                             "duckdb-map,pm4py_pipeline")
     args = parser.parse_args(argv)
     args.pm4py_repeat = args.pm4py_repeat or args.repeat
     args.data = args.data.resolve()  # commands run in the measured code's folder
     args.results = args.results.resolve()
     sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
     args.ingest_sizes = {s.strip().lower() for s in args.ingest_sizes.split(",") if s.strip()}
+    args.only = {_key(s.strip()) for s in args.only.split(",") if s.strip()}
     if args.include_100m and "100m" not in sizes:
         sizes.append("100m")
     global CODE
