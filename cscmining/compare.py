@@ -122,6 +122,13 @@ def _rounded(value: float | str | None) -> float | str | None:
     return value if value is None or isinstance(value, str) else round(float(value), _DECIMALS)
 
 
+def _iso(value: date | None, months: bool) -> str | None:
+    """A date for JSON: ``2024-10-01``, or ``2024-10`` to the month."""
+    if value is None:
+        return None
+    return value.isoformat()[:7] if months else value.isoformat()
+
+
 def _counted(n: Count, one: str, many: str) -> str:
     """``1 child``, ``400 children``, ``c children``."""
     return f"{n} {many}" if isinstance(n, str) else plural(n, one, many)
@@ -158,13 +165,15 @@ class Side:
         """A count on the comparison's base; None for a hidden one."""
         return None if isinstance(n, str) else n * self.unit
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, months: bool = False) -> dict[str, Any]:
+        """``months``: a shown side (`Comparison.months`): its window to the month, and no
+        length in days (with the window's end, that would give its first day)."""
         return {
             "name": self.name, "label": self.label, "children": self.children,
             "events": self.events,
-            "window": {"from": self.window[0].isoformat(), "to": self.window[1].isoformat()},
-            "window_days": self.window_days, "conditions": list(self.conditions),
-            "child_days": _rounded(self.child_days),
+            "window": {"from": _iso(self.window[0], months), "to": _iso(self.window[1], months)},
+            "window_days": None if months else self.window_days,
+            "conditions": list(self.conditions), "child_days": _rounded(self.child_days),
         }
 
 
@@ -184,9 +193,15 @@ class Measure:
     median_days: float | str | None
     rate: float | None
 
+    @property
+    def hidden(self) -> bool:
+        return self.count == SUPPRESSED
+
     def to_dict(self) -> dict[str, Any]:
+        """A hidden count's rate is ``c`` too (SDC-10), not a missing value."""
         return {"count": self.count, "cases": self.cases, "timed": self.timed,
-                "median_days": _rounded(self.median_days), "rate": _rounded(self.rate)}
+                "median_days": _rounded(self.median_days),
+                "rate": SUPPRESSED if self.hidden else _rounded(self.rate)}
 
 
 NOTHING = Measure(count=0, cases=0, timed=0, median_days=None, rate=0.0)
@@ -238,12 +253,16 @@ class Delta:
         return self.volume_step if metric == "volume" else self.duration_step
 
     def to_dict(self) -> dict[str, Any]:
+        """A change beside a hidden count or median is ``c``, as `change_text` says it."""
         names = ({"activity": self.key[0]} if self.kind == "stage"
                  else {"source": self.key[0], "target": self.key[1]})
+        volume = SUPPRESSED if self.a.hidden or self.b.hidden else None
+        duration = SUPPRESSED if SUPPRESSED in (self.a.median_days, self.b.median_days) else None
         return {
             **names, "status": self.status, "a": self.a.to_dict(), "b": self.b.to_dict(),
-            "rate_change": _rounded(self.rate_change), "rate_share": _rounded(self.rate_share),
-            "median_change_days": _rounded(self.median_change),
+            "rate_change": volume or _rounded(self.rate_change),
+            "rate_share": volume or _rounded(self.rate_share),
+            "median_change_days": duration or _rounded(self.median_change),
             "volume_step": self.volume_step, "duration_step": self.duration_step,
         }
 
@@ -355,12 +374,16 @@ class Comparison:
         return f"events {self.date_text(self.a.window[0])} to {self.date_text(self.b.window[1])}"
 
     def to_dict(self) -> dict[str, Any]:
+        """``compare --json``. A shown comparison (``months``) gives its dates to the month
+        and leaves out ``min_shift``, a constant of the ranking (module docstring) whose
+        name the checker refuses at shareable levels (no minimum may be shown)."""
+        threshold = {} if self.months else {"min_shift": MIN_SHIFT}
         return {
             "mode": self.mode, "level": self.level, "per": self.per,
-            "as_at": self.as_at.isoformat(),
-            "split_date": None if self.split_date is None else self.split_date.isoformat(),
-            "a": self.a.to_dict(), "b": self.b.to_dict(), "overlap": self.overlap,
-            "min_shift": MIN_SHIFT,
+            "as_at": _iso(self.as_at, self.months),
+            "split_date": _iso(self.split_date, self.months),
+            "a": self.a.to_dict(months=self.months), "b": self.b.to_dict(months=self.months),
+            "overlap": self.overlap, **threshold,
             "stages": [d.to_dict() for d in self.stages],
             "edges": [d.to_dict() for d in self.edges],
             "shifts": [s.to_dict() for s in self.shifts],
@@ -666,6 +689,11 @@ def rank_shifts(
     )
 
 
+def busier_rate(delta: Delta) -> float:
+    """The busier side's rate (a hidden one as 0): what a path is kept and drawn wide by."""
+    return max(delta.a.rate or 0.0, delta.b.rate or 0.0)
+
+
 def _mean_total(deltas: Sequence[Delta]) -> float:
     return sum((d.a.rate or 0.0) + (d.b.rate or 0.0) for d in deltas) / 2
 
@@ -754,6 +782,11 @@ def simplify(comparison: Comparison, *, paths: float = 100.0, top: int = 5) -> C
     shifts, overall and by either measure (what a map marks), and their stages are never
     hidden; ``hidden`` counts what went (``events`` and ``moves`` over both sides). The shifts
     themselves are unchanged.
+
+    A shown comparison (`protected.protect_comparison`) is simplified by its shown rates, so
+    a path with a ``c`` goes first and which one stays says nothing of its size; its
+    ``hidden`` counts add up the shown counts only (a ``c`` adds nothing): they are never
+    shown (its JSON is given whole, its map names the paths and stages left off).
     """
     if not 0 <= paths <= 100:
         raise UsageError(f"--paths must be a percentage from 0 to 100, not {paths}")
@@ -761,7 +794,7 @@ def simplify(comparison: Comparison, *, paths: float = 100.0, top: int = 5) -> C
     if paths >= 100 or not edges:
         return comparison
     marked = {s.item.key for m in (None, *METRICS) for s in comparison.largest(top, m)}
-    busiest = sorted(range(len(edges)), key=lambda i: (-max(edges[i].a.rate, edges[i].b.rate), i))
+    busiest = sorted(range(len(edges)), key=lambda i: (-busier_rate(edges[i]), i))
     kept = set(busiest[:max(1, math.ceil(len(edges) * paths / 100))])
     kept |= {i for i, e in enumerate(edges) if e.key in marked}
     names = {name for i in kept for name in edges[i].key} | {k[0] for k in marked if len(k) == 1}
@@ -769,8 +802,9 @@ def simplify(comparison: Comparison, *, paths: float = 100.0, top: int = 5) -> C
     gone_edges = [e for i, e in enumerate(edges) if i not in kept]
     hidden = Hidden(
         activities=tuple(d.key[0] for d in gone_stages),
-        events=sum(d.a.count + d.b.count for d in gone_stages),
-        paths=len(gone_edges), moves=sum(e.a.count + e.b.count for e in gone_edges),
+        events=sum(_number(d.a.count) + _number(d.b.count) for d in gone_stages),
+        paths=len(gone_edges),
+        moves=sum(_number(e.a.count) + _number(e.b.count) for e in gone_edges),
     )
     return replace(
         comparison, hidden=hidden,

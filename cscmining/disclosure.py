@@ -133,10 +133,12 @@ NOT_APPLICABLE = "z"
 TOTAL = "Total"
 #: every suppressed edge is drawn this wide, whatever it hides
 SUPPRESSED_PENWIDTH = 1.0
-#: last words of JSON keys and CSV headers that name something other than a count
+#: last words of JSON keys and CSV headers that name something other than a count (or last
+#: two, as in ``rate_change``: a count's change is a count; a rate, per 100 children or a
+#: month, is worked out from shown counts, and a step of colour or a score is neither)
 NOT_COUNT_WORDS = frozenset({
     "days", "weeks", "months", "years", "share", "pct", "percent", "rank", "year", "limit",
-    "elapsed", "version",
+    "elapsed", "version", "rate", "step", "score", "rate change",
 })
 EXTREME_WORDS = frozenset({"min", "max", "minimum", "maximum", "longest", "shortest"})
 #: purely numeric ids shorter than this (without a leading zero) look like ordinary counts and
@@ -789,7 +791,8 @@ def _words(name: str) -> list[str]:
 def _is_count_name(name: str) -> bool:
     """Whether a JSON key or CSV header holds counts (default deny; see the module notes)."""
     words = _words(name)
-    return "%" not in name and not (words and words[-1] in NOT_COUNT_WORDS)
+    return "%" not in name and not (words and (words[-1] in NOT_COUNT_WORDS
+                                               or " ".join(words[-2:]) in NOT_COUNT_WORDS))
 
 
 def _map_system(items: list[_MapItem]) -> tuple[_System, list[Finding]]:
@@ -1130,11 +1133,14 @@ def _read_dot(text: str) -> _Document:
         item = _MapItem("node", name, where, colour=_dot_plain(attrs.get("fillcolor")))
         labels = [attrs.get(k) for k in _DOT_LABELS if k in attrs] or [("string", f'"{name}"', 0)]
         item.counts = _label_counts(labels, name)
+        doc.counts += _label_pairs(item, labels, name)
         items.append(item)
     for a, b, attrs, where in edges:
         item = _MapItem("edge", f"{a}->{b}", where, width=_dot_plain(attrs.get("penwidth")),
                         colour=_dot_plain(attrs.get("color")))
-        item.counts = _label_counts([attrs[k] for k in _DOT_LABELS if k in attrs], "")
+        labels = [attrs[k] for k in _DOT_LABELS if k in attrs]
+        item.counts = _label_counts(labels, "")
+        doc.counts += _label_pairs(item, labels, "")
         items.append(item)
     for attrs, where in [*nodes.values(), *((e[2], e[3]) for e in edges)]:
         if any(k in attrs for k in _DOT_LINKS):
@@ -1157,6 +1163,17 @@ def _dot_plain(token: _Token | None) -> str | None:
 def _label_counts(labels: Sequence[_Token | None], name: str) -> list[str]:
     return [line for token in labels if token is not None
             for line in _label_lines(token, name) if _COUNT_TOKEN.fullmatch(line)]
+
+
+def _label_pairs(item: _MapItem, labels: Sequence[_Token | None],
+                 name: str) -> list[CountPosition]:
+    """The two counts of each ``A → B`` label line (a delta map), as `_MarkupReader` reads
+    them from its SVG: both are count positions, the pair enters no sum, and a ``c`` on
+    either side makes the item a hidden one (drawn like every other)."""
+    pairs = [pair.groups() for token in labels if token is not None
+             for line in _label_lines(token, name) if (pair := _COUNT_PAIR.fullmatch(line))]
+    item.pair_hidden = any(SUPPRESSED in pair for pair in pairs)
+    return [CountPosition(item.where, t) for pair in pairs for t in pair]
 
 
 # --- JSON

@@ -42,7 +42,7 @@ from typing import Any
 
 from .columns import CASE
 from .compare import (
-    Comparison, Delta, Measure, Per, Side, comparison_notes, duration_step, rank_shifts, volume_step,
+    Comparison, Delta, Measure, Side, comparison_notes, duration_step, rank_shifts, volume_step,
 )
 from .disclosure import (
     LOW, NOT_APPLICABLE, RULES_VERSION, SUPPRESSED, Count, DisclosureError, FlowGraph, Kind,
@@ -346,7 +346,7 @@ class ProtectedMap:
         """The data period, to the month: ``Apr 2017 to Mar 2025``."""
         if self.period is None:
             return "no events"
-        first, last = (f"{MONTHS[d.month - 1]} {d.year}" for d in self.period)
+        first, last = (month_text(d) for d in self.period)
         return first if first == last else f"{first} to {last}"
 
     # --- machines
@@ -466,8 +466,8 @@ def protect_comparison(comparison: Comparison, policy: Policy, *,
     Each side's counts (children, events, each stage's events and each move's count, with
     the children behind each as a second measure of one pattern) go through the engine. At
     strict, secondary suppression guards every sum a reader can form: a side's events are
-    its stages' sum, and, when ``whole`` (the unsimplified map the same output shows, at the
-    comparison's level) is given, side A plus side B equals the whole map wherever that
+    its stages' sum, and, when ``whole`` (the unsimplified map the same output shows, or that
+    would be shared beside it, at the comparison's level) is given, side A plus side B equals the whole map wherever that
     holds in the raw numbers (cohorts covering every child; periods covering every event)
     — checked, not assumed, since with ``--split-date`` a child can be on both sides. The
     whole map's own flows are part of the system and its values are fixed (it is drawn
@@ -487,7 +487,7 @@ def protect_comparison(comparison: Comparison, policy: Policy, *,
     if policy.secondary:
         hidden = _comparison_secondary(comparison, counts, hidden, whole, policy)
     value: dict[Term, Count] = {t: SUPPRESSED if t in hidden else shown[t] for t in counts}
-    sides = [_shown_side(side, tag, comparison.per, value, policy) for side, tag in
+    sides = [_shown_side(side, tag, comparison, value, policy) for side, tag in
              zip((comparison.a, comparison.b), _SIDES, strict=True)]
     stages = tuple(_shown_delta(d, sides, value, cases, policy) for d in comparison.stages)
     edges = tuple(_shown_delta(d, sides, value, cases, policy) for d in comparison.edges)
@@ -547,15 +547,20 @@ def _comparison_secondary(comparison: Comparison, counts: dict[Term, int], hidde
     return set(complete_suppression(values, hidden, kept, frozenset(fixed)))
 
 
-def _shown_side(side: Side, tag: str, per: Per, value: Mapping[Term, Count],
+def _shown_side(side: Side, tag: str, comparison: Comparison, value: Mapping[Term, Count],
                 policy: Policy) -> Side:
-    """A side with shown counts; rates per 100 *shown* children (none when hidden)."""
+    """A side with shown counts; rates per 100 *shown* children (none when hidden). A
+    period's label is its window to the month (its first day can be one child's first
+    event); a cohort's, its conditions with their ISO days cut to months at strict."""
     children = value[(tag, "children")]
     unit = side.unit
-    if per == "children":
+    if comparison.per == "children":
         unit = 100 / children if isinstance(children, int) and children else 0.0
     days_ = protect_duration(side.child_days, children, policy)
-    return replace(side, children=children, events=value[(tag, "events")], unit=unit,
+    label = (" to ".join(month_text(d) for d in side.window)
+             if comparison.mode == "period" else coarsen_text(side.label, policy))
+    return replace(side, label=label, children=children, events=value[(tag, "events")],
+                   unit=unit,
                    child_days=float(days_) if isinstance(days_, int | float) else 0.0)
 
 
@@ -582,9 +587,14 @@ def _shown_delta(delta: Delta, sides: Sequence[Side], value: Mapping[Term, Count
 # Dates
 
 
+def month_text(value: date) -> str:
+    """``Mar 2025``, in English whatever the machine's locale."""
+    return f"{MONTHS[value.month - 1]} {value.year}"
+
+
 def shown_date(value: date, policy: Policy) -> str:
     """An aggregate date as people read it: ``31 Mar 2025``, or ``Mar 2025`` at strict."""
-    month = f"{MONTHS[value.month - 1]} {value.year}"
+    month = month_text(value)
     return month if policy.date_granularity == "month" else f"{value.day} {month}"
 
 

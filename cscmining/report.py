@@ -28,7 +28,8 @@ as-at date, not the day it was made.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from html.parser import HTMLParser
@@ -59,6 +60,7 @@ from .protected import (
 from .render.charts import Chart, Tick, percent_chart, volume_chart
 from .render.delta import LINE, comparison_svg, step_labels
 from .render.dot import RenderError, render, to_dot
+from .render.quality import describe
 from .timescales import Period, PeriodCounts, stuck, timescale_trend
 from .variants import variants
 
@@ -233,7 +235,7 @@ def _comparison_view(comparison: Comparison, policy: Policy) -> ComparisonView:
                  f"{c.date_text(c.as_at)}. Colour: the change in {unit} or moves "
                  f"{c.rate_words}, so sides of different sizes compare fairly; "
                  f"numbers: {unit} or moves, {c.a.name} → {c.b.name}."),
-        svg=inline_svg(comparison_svg(c, shareable=policy.shareable), prefix="compare"),
+        svg=inline_svg(comparison_svg(c, policy=policy), prefix="compare"),
         key=[(LINE[k], label) for k, label in sorted(step_labels().items())],
         stages=[_compare_row(d, None, "") for d in c.stages],
         events=(c.a.events, c.b.events),
@@ -562,11 +564,13 @@ def _cell(table: pd.DataFrame, row: str, column: pd.Period) -> int:
 
 @dataclass(frozen=True)
 class QualityView:
-    """Where every input row went, protected as a table with its totals."""
+    """Where every input row went, protected as a table with its totals; the rows rejected
+    and the rows kept with a flag, by code, each with what the code means."""
 
     columns: list[str]
     rows: list[list[Any]]
     reasons: list[list[Any]]
+    flags: list[list[Any]]
     events: Count
     children: Count
     ties: Count
@@ -586,20 +590,30 @@ def _quality(log: EventLog, policy: Policy) -> QualityView:
     table = protect_table(accounts, policy, counts=counts, label="File", total_row=True,
                           total_column=True)
     table["Table"] = table["Table"].astype(object).fillna("")
-    reasons: dict[str, int] = {}
-    for account in log.accounts:
-        for code, n in account.rejected.items():
-            reasons[code] = reasons.get(code, 0) + n
-    reason_table = pd.DataFrame({"Reason": sorted(reasons),
-                                 "Rows": [reasons[c] for c in sorted(reasons)]})
-    shown_reasons = protect_table(reason_table, policy, counts=["Rows"], label="Reason",
-                                  total_row=True) if reasons else reason_table
     return QualityView(
         columns=list(table.columns), rows=table.to_numpy().tolist(),
-        reasons=shown_reasons.to_numpy().tolist(),
+        reasons=_by_code([a.rejected for a in log.accounts], policy, total=True),
+        flags=_by_code([a.flags for a in log.accounts], policy, total=False),
         events=protect_count(log.events, policy), children=protect_count(log.cases, policy),
         ties=protect_count(log.same_day_ties, policy), merged=protect_count(log.merged, policy),
     )
+
+
+def _by_code(counters: Sequence[Mapping[str, int]], policy: Policy, *,
+             total: bool) -> list[list[Any]]:
+    """Rows per code over every table, protected, as [code, rows, what it means]; with
+    ``total``, a last row of their sum (rejected rows: each has one reason). Flags have no
+    total: a row can carry more than one, so their sum counts no rows."""
+    rows: Counter[str] = Counter()
+    for counter in counters:
+        rows.update(counter)
+    if not rows:
+        return []
+    codes = sorted(rows)
+    shown = protect_table(pd.DataFrame({"Code": codes, "Rows": [rows[c] for c in codes]}),
+                          policy, counts=["Rows"], label="Code", total_row=total)
+    return [[code, n, "" if code == TOTAL else describe(code)]
+            for code, n in shown.to_numpy().tolist()]
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from reading_support import run_cli
 
 import cscmining.cli.compare  # noqa: F401  (registers the command)
 from cscmining.cli import cli, main
 from cscmining.compare import compare, simplify
+from cscmining.disclosure import STANDARD, DisclosureError, Policy, check_file, check_text
 from cscmining.errors import UsageError
 from cscmining.eventlog import from_records, write_event_log
 from cscmining.ingest import load
+from cscmining.outputs import SHARE_DIR_ENV
 
 R, A, AA, C, S47 = "Referral", "Assessment start", "Assessment authorised", "Case closed", \
     "S47 enquiry"
@@ -161,3 +164,141 @@ def test_samples_before_and_after(tmp_path):
     # Annex A's contacts list covers the six months to 31 Mar 2025 only: the note says so
     assert any(n.startswith("Only after 1 Oct 2024: Contact") for n in got["notes"])
     assert "Largest shifts in volume" in (tmp_path / "c.svg").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------
+# --disclosure: every output drawn from the protected comparison, and checked
+#
+# North: 12 children R → A → C. South: 7 children R → S47 → C and 3 children R → A → C.
+# Detail level, North (A) against South (B), per 100 children of each side:
+#   children 12 | 10; events 36 | 30; R 12 | 10; A 12 | 3; S47 0 | 7; C 12 | 10
+#   moves R→A 12 | 3, A→C 12 | 3, R→S47 0 | 7, S47→C 0 | 7
+# standard (K = 6): South's 3s are c, and so is every change beside them; the rest as is.
+# strict (K = 10, to 5): 12 → 10, 36 → 35, South's 7s and 3s are c; 10 and 30 stay.
+
+
+@pytest.fixture(scope="module")
+def teams_path(tmp_path_factory):
+    records, attrs = [], []
+    for prefix, n, team, steps in (("n", 12, "North", (R, A, C)), ("s", 7, "South", (R, S47, C)),
+                                   ("t", 3, "South", (R, A, C))):
+        for i in range(n):
+            for j, activity in enumerate(steps):
+                records.append((f"{prefix}{i:02d}", activity, f"2024-0{2 + j}-{10 + i}"))
+                attrs.append({"team": team})
+    log = from_records(records, as_at="2024-06-30", attributes=attrs)
+    return write_event_log(log, tmp_path_factory.mktemp("teams") / "log.parquet")
+
+
+TEAMS = ("--where", "team=North", "--vs", "team=South")
+
+
+def _items(got: dict) -> dict:
+    return {d.get("activity") or (d["source"], d["target"]): d
+            for d in (*got["stages"], *got["edges"])}
+
+
+def test_standard_shows_a_three_as_c_and_its_change_as_c(teams_path, tmp_path):
+    got = _json(ok("compare", teams_path, *TEAMS, "--disclosure", "standard", "--json"))
+    items = _items(got)
+    assert (got["a"]["children"], got["b"]["children"]) == (12, 10)
+    assert (got["a"]["events"], got["b"]["events"]) == (36, 30)
+    for key in (A, (R, A), (A, C)):  # South's 3 children
+        item = items[key]
+        assert (item["a"]["count"], item["b"]["count"], item["b"]["cases"]) == (12, "c", "c")
+        assert item["b"]["rate"] == item["rate_change"] == item["rate_share"] == "c"
+        assert item["b"]["median_days"] == item["median_change_days"] == "c"
+        assert item["volume_step"] == 0
+    s47 = items[(R, S47)]  # 7 moves of 10 children: 70 per 100, new
+    assert (s47["b"]["count"], s47["b"]["rate"], s47["volume_step"]) == (7, 70.0, 3)
+    assert "min_shift" not in got and got["as_at"] == "2024-06"
+    assert [s["where"] for s in got["shifts"]] == [f"{R} → {S47}", f"{S47} → {C}", S47]
+    out = tmp_path / "teams.dot"
+    ok("compare", teams_path, *TEAMS, "--disclosure", "standard", "-o", out)
+    dot = out.read_text(encoding="utf-8")
+    assert f'label="{A}\\n12 → c", fillcolor="#FFFFFF", color="#9A9A9A"' in dot
+    assert 'n3 -> n4 [label="12 → c", color="#9A9A9A", penwidth=1.0' in dot
+    assert "tooltip" not in dot and "Disclosure control: standard" in dot
+    assert "— <B>12</B> children, <B>36</B> events" in dot
+    table = ok("compare", teams_path, *TEAMS, "--disclosure", "standard").stdout
+    assert "c  confidential: a count from 1 to 5" in table
+
+
+def test_strict_rounds_to_five(teams_path):
+    got = _json(ok("compare", teams_path, *TEAMS, "--disclosure", "strict", "--json"))
+    items = _items(got)
+    assert (got["a"]["children"], got["b"]["children"]) == (10, 10)
+    assert (got["a"]["events"], got["b"]["events"]) == (35, 30)
+    assert [(items[k]["a"]["count"], items[k]["b"]["count"]) for k in (R, A, S47, C)] == \
+        [(10, 10), (10, "c"), (0, "c"), (10, 10)]
+    assert items[(R, S47)]["b"]["count"] == items[(S47, C)]["b"]["count"] == "c"
+    assert items[R]["a"]["rate"] == 100.0  # 10 shown referrals per 100 of 10 shown children
+    assert got["shifts"] == []  # nothing shown changed beyond chance
+
+
+def test_the_checker_fails_a_run_that_shows_a_small_count(teams_path, tmp_path, monkeypatch):
+    """With protection switched off by mistake, the checker still stops every output: the
+    DOT and SVG before they take their names, the DOT a PNG is drawn from, the JSON."""
+    import cscmining.cli.compare as command
+
+    monkeypatch.setattr(command, "protect_comparison", lambda comparison, *_, **__: comparison)
+    for name in ("c.dot", "c.svg", "c.png"):
+        result = run("compare", teams_path, *TEAMS, "--disclosure", "standard",
+                     "-o", tmp_path / name)
+        assert isinstance(result.exception, DisclosureError), name
+        assert "SMALL_COUNT" in {f.rule for f in result.exception.findings}
+    result = run("compare", teams_path, *TEAMS, "--disclosure", "standard", "--json")
+    assert isinstance(result.exception, DisclosureError) and result.stdout == ""
+    assert "SMALL_COUNT" in {f.rule for f in result.exception.findings}
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("before, after, rule", [
+    ('label="12 → c", color="#9A9A9A"', 'label="12 → 3", color="#9A9A9A"', "SMALL_COUNT"),
+    ('label="12 → c", color="#9A9A9A", penwidth=1.0', 'label="12 → c", color="#9A9A9A", '
+     'penwidth=4.0', "SUPPRESSED_STYLE"),
+])
+def test_the_checker_reads_both_counts_of_a_delta_map_label(teams_path, tmp_path, before,
+                                                             after, rule):
+    out = tmp_path / "c.dot"
+    ok("compare", teams_path, *TEAMS, "--disclosure", "standard", "-o", out)
+    dot = out.read_text(encoding="utf-8")
+    assert check_text(dot, STANDARD, kind="dot") == []
+    assert before in dot
+    findings = check_text(dot.replace(before, after, 1), STANDARD, kind="dot")
+    assert [f.rule for f in findings] == [rule]
+
+
+def test_share_folder_takes_standard_and_refuses_none(teams_path, tmp_path, monkeypatch):
+    share = tmp_path / "share"
+    share.mkdir()
+    monkeypatch.setenv(SHARE_DIR_ENV, str(share))
+    code, _, err = run_cli("compare", teams_path, *TEAMS, "--disclosure", "standard",
+                           "-o", share / "teams.svg")
+    assert code == 0 and "checked" in err and (share / "teams.svg").exists()
+    for args in ((), ("--disclosure", "none")):
+        code, _, err = run_cli("compare", teams_path, *TEAMS, *args, "-o", share / "raw.svg")
+        assert code == 2 and "INTERNAL_IN_SHARE_DIR" in err and err.count("\n") == 1
+    assert sorted(p.name for p in share.iterdir()) == ["teams.svg"]
+
+
+@pytest.mark.parametrize("level", ["standard", "strict"])
+def test_samples_at_a_shareable_level(tmp_path, level):
+    inputs = [SAMPLES / "cin_census_2025.xml", SAMPLES / "ssda903_2025",
+              SAMPLES / "annex_a_2025.xlsx"]
+    policy = Policy.from_name(level)
+    ids = load(inputs).frame["case:concept:name"].astype(str).unique()
+    for name in ("c.svg", "c.dot"):
+        ok("-q", "compare", *inputs, "--split-date", "2024-10-01", "--paths", "30",
+           "--disclosure", level, "-o", tmp_path / name)
+        check_file(tmp_path / name, policy, forbidden_ids=ids)
+    text = ok("-q", "compare", *inputs, "--split-date", "2024-10-01", "--disclosure", level,
+              "--json").stdout
+    assert check_text(text, policy, kind="json", forbidden_ids=ids) == []
+    got = json.loads(text)
+    assert got["a"]["window"] == {"from": "2024-04", "to": "2024-09"}
+    counts = [m["count"] for d in (*got["stages"], *got["edges"]) for m in (d["a"], d["b"])]
+    assert "c" in counts and all(n == "c" or n == 0 or n >= policy.threshold for n in counts)
+    if level == "strict":
+        assert all(n == "c" or n % 5 == 0 for n in counts)
+    assert "Disclosure control" in (tmp_path / "c.svg").read_text(encoding="utf-8")

@@ -16,6 +16,7 @@ import pytest
 from cscmining.compare import (
     MONTH_DAYS, NOISE_Z, Measure, compare, duration_step, simplify, step, volume_step,
 )
+from cscmining.disclosure import STANDARD
 from cscmining.discover import process_map
 from cscmining.errors import UsageError
 from cscmining.eventlog import from_records
@@ -416,11 +417,15 @@ def test_delta_dot_structure(cohorts):
 def test_delta_title_block(periods):
     source = to_dot(periods)
     for text in ("Before and after 1 Mar 2024",
-                 "Before: 1 Jan 2024 to 29 Feb 2024 (8.6 wk) — 3 children, 5 events",
-                 "After: 1 Mar 2024 to 30 Apr 2024 (8.7 wk) — 4 children, 8 events",
                  "as at 30 Jun 2024", "numbers: before → after",
                  "No large shifts in volume"):
         assert html.escape(text) in source, text
+    # each side's counts are the whole text of an element of their own (the checker's rule)
+    for text in ("Before: 1 Jan 2024 to 29 Feb 2024 (8.6 wk) — <B>3</B> children, "
+                 "<B>5</B> events",
+                 "After: 1 Mar 2024 to 30 Apr 2024 (8.7 wk) — <B>4</B> children, "
+                 "<B>8</B> events"):
+        assert text in source, text
 
 
 def test_hostile_labels_are_escaped():
@@ -450,7 +455,19 @@ def test_comparison_svg(cohorts):
     svg = comparison_svg(cohorts, metric="duration", top=2)
     assert svg.startswith("<?xml") and "<svg" in svg and "Comparing children" not in svg
     assert "xlink:title" in svg
-    assert "xlink:title" not in comparison_svg(cohorts, metric="duration", shareable=True)
+    assert "xlink:title" not in comparison_svg(cohorts, metric="duration", policy=STANDARD)
+
+
+def test_the_report_draws_the_delta_map_top_to_bottom(cohorts):
+    """Embedded, the map runs top to bottom (it fits a page's width at about twice the label
+    size), the same on every run; drawn on its own, left to right like every map."""
+    embedded = to_dot(cohorts, embedded=True)
+    assert 'graph [rankdir=TB, ' in embedded and 'nodesep="0.3", ranksep="0.3"' in embedded
+    assert embedded == to_dot(cohorts, embedded=True)
+    assert 'graph [rankdir=LR, ' in to_dot(cohorts)
+    width, height = (float(v) for v in re.search(
+        r'viewBox="0\.00 0\.00 ([\d.]+) ([\d.]+)"', comparison_svg(cohorts)).groups())
+    assert width < 1.5 * height
 
 
 SCRIPT = """

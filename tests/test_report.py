@@ -329,3 +329,74 @@ def test_an_svg_with_anything_but_drawing_is_refused():
                 '<svg><path fill="url(http://x/y)"/></svg>', '<svg><foreignObject/></svg>'):
         with pytest.raises(RenderError):
             inline_svg(bad, prefix="m")
+
+
+# ---------------------------------------------------------------------------------------
+# The data-quality appendix: rejection reasons and flags, protected, with what they mean
+
+
+def _quality_section(page: str) -> str:
+    return page.split('<section id="quality">', 1)[1].split("</section>", 1)[0]
+
+
+def _table_after(section: str, heading: str) -> list[list[str]]:
+    """The body rows of the table under ``heading``, as cell texts."""
+    table = section.split(f"<h3>{heading}</h3>", 1)[1].split("</tbody>", 1)[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("<tbody>", 1)[1], re.DOTALL)
+    return [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in rows]
+
+
+@pytest.mark.parametrize("level, overlap, zero, weird", [
+    ("none", "7", "3", "12"),        # every number as it is
+    ("standard", "7", "c", "12"),    # 3 is c; no secondary suppression, no rounding
+    ("strict", "c", "c", "10"),      # under 10 is c, the rest to the nearest 5
+])
+def test_the_appendix_lists_flags_with_protected_counts(three_log, tmp_path, level, overlap,
+                                                         zero, weird):
+    """Two tables of one file: 40 rows read, 30 used, 10 rejected (8 DATE_MISSING, 2
+    ID_MISSING); flagged among the used: OVERLAP 7 (5 + 2 over the tables), ZERO_DURATION
+    3, and 12 of a logmap's own check, LOCAL_CHECK, described as such."""
+    from collections import Counter
+    from dataclasses import replace
+
+    from cscmining.accounting import TableAccount
+    from cscmining.render.quality import CODES
+
+    accounts = [
+        TableAccount(path="in/episodes.csv", source="ssda903", table="episodes", rows_read=25,
+                     used=20, rejected=Counter({"DATE_MISSING": 5}),
+                     flags=Counter({"OVERLAP": 5, "ZERO_DURATION": 3, "LOCAL_CHECK": 12})),
+        TableAccount(path="in/header.csv", source="ssda903", table="header", rows_read=15,
+                     used=10, rejected=Counter({"DATE_MISSING": 3, "ID_MISSING": 2}),
+                     flags=Counter({"OVERLAP": 2})),
+    ]
+    log = replace(three_log, accounts=accounts)
+    out = tmp_path / "r.html"
+    write_report(log, out, disclosure=level)  # the checker passes the page
+    section = _quality_section(out.read_text(encoding="utf-8"))
+    assert _table_after(section, "Rows used despite a problem, by flag") == [
+        ["LOCAL_CHECK", weird, "a check declared in the logmap (see its checks)"],
+        ["OVERLAP", overlap, CODES["OVERLAP"]],
+        ["ZERO_DURATION", zero, CODES["ZERO_DURATION"]],
+    ]
+    reasons = _table_after(section, "Rejected rows by reason")
+    assert [r[0] for r in reasons] == ["DATE_MISSING", "ID_MISSING", "Total"]
+    assert reasons[0][2] == "a date the event needs is blank" and reasons[-1][2] == ""
+
+
+def test_every_code_the_tool_counts_is_described():
+    """A code added to a reader or a logmap without a description fails here."""
+    from cscmining import codes, dates
+    from cscmining.logmap import CHECK_FLAGS, shipped_logmaps
+    from cscmining.render.quality import CODES
+    from cscmining.sources import engine, tabular
+
+    constants = {v for module in (codes, dates, engine, tabular)
+                 for k, v in vars(module).items()
+                 if k.isupper() and isinstance(v, str) and re.fullmatch(r"[A-Z]+(_[A-Z]+)+", v)
+                 and v == k}
+    declared = {check.code for logmap in shipped_logmaps().values()
+                for table in logmap.tables for check in table.checks}
+    assert {"DATE_BEFORE_DOB", "ID_FROM_NUMBER", "ROW_SHAPE", "DEC_REC_MISMATCH"} <= \
+        constants | declared
+    assert not (constants | declared | set(CHECK_FLAGS.values())) - set(CODES)

@@ -4,27 +4,40 @@ The options read as the issue wrote them: ``--split-date DATE`` for periods, ``-
 B`` for cohorts. ``--where`` keeps its meaning from every other command (only children
 matching it), so with ``--split-date`` it picks the children of both periods. ``--from`` and
 ``--to`` here bound the events compared (`cscmining.compare`), so they have their own help.
+
+``--disclosure standard`` or ``strict`` (default ``none``, as for ``map``: the analyst's own
+use) protects the whole comparison once (`protected.protect_comparison`) and draws every
+output from it: the delta map, the shifts table and ``--json`` (the whole, unsimplified
+comparison, as ``map --json``). At strict its sums include the map of the same children (the
+one ``map`` would share beside it), so no ``c`` follows from the two together. The checker
+re-reads the map written (or the DOT a PNG or PDF is drawn from) and the JSON printed, and
+the run fails if anything slipped through.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 import click
 
 from ..compare import METRICS, PER, Metric, Per, compare, simplify
+from ..disclosure import Level as DisclosureLevel
+from ..disclosure import Policy
+from ..discover import process_map
 from ..focus import LEVELS, Condition, Level
 from ..ingest import load
 from ..outputs import force_option
+from ..protected import Guard, protect_comparison
 from ..render import plural
 from ..render.compare_table import shifts_table
 from ..render.delta import write_delta_map
 from ..render.dot import output_format
 from . import cli
 from .context import AppContext
+from .disclosure_options import disclosure_option
 from .focus_options import _conditions
+from .map import _echo_checked
 from .options import DATE, json_option, source_options
 
 
@@ -57,6 +70,7 @@ from .options import DATE, json_option, source_options
               metavar="PCT", help="Draw the most used PCT% of paths (marked shifts always).")
 @click.option("--top", type=click.IntRange(0, 50), default=5, show_default=True,
               help="How many of the largest shifts to list and mark on the map.")
+@disclosure_option("none")
 @json_option
 @click.pass_obj
 def compare_(
@@ -64,7 +78,7 @@ def compare_(
     encoding: str | None, keep_going: bool, split_date: date | None,
     where: tuple[Condition, ...], vs: tuple[Condition, ...], start: date | None,
     end: date | None, level: Level, per: Per | None, output: Path | None, metric: Metric,
-    paths: float, top: int, as_json: bool,
+    paths: float, top: int, disclosure: DisclosureLevel, as_json: bool,
 ) -> None:
     """Compare two periods or two cohorts: a delta map and the largest shifts.
 
@@ -77,22 +91,35 @@ def compare_(
       cscmining compare out/log.parquet --split-date 2024-10-01 --from 2024-04-01 \\
           --metric duration --level summary -o change.png
       cscmining compare out/log.parquet --where team=North --vs team=South --json
+      cscmining compare out/log.parquet --split-date 2024-10-01 -o share/change.svg \\
+          --disclosure standard
+
+    At --disclosure standard or strict every count, rate, change, colour and width is
+    protected, the written map (or, for .png and .pdf, the DOT it is drawn from) and --json
+    are checked, and --json gives the protected numbers of the whole, unsimplified
+    comparison.
     """
     if output is not None:
         output_format(output)
     log = load(list(inputs), as_at=as_at, logmaps=list(logmaps), encoding=encoding,
                keep_going=keep_going, progress=app.note)
-    result = simplify(
-        compare(log, split_date=split_date, where=where, vs=vs, level=level, start=start,
-                end=end, per=per),
-        paths=paths, top=top,
-    )
+    policy = Policy.from_name(disclosure)
+    full = compare(log, split_date=split_date, where=where, vs=vs, level=level, start=start,
+                   end=end, per=per)
+    guard = None
+    if policy.shareable:
+        beside = where if split_date is not None else ()
+        full = protect_comparison(full, policy, whole=process_map(
+            log, start=start, end=end, where=beside, level=level))
+        guard = Guard.for_log(log, policy, start, end, split_date)
+    result = simplify(full, paths=paths, top=top)
     if output is not None:
-        write_delta_map(result, output, metric=metric, top=top)
+        write_delta_map(result, output, metric=metric, top=top, policy=policy, guard=guard)
+        checked = f"; disclosure {policy.level}, checked" if guard else ""
         app.note(f"wrote {output}: {plural(len(result.stages), 'stage')}, "
                  f"{plural(len(result.edges), 'path')}, "
-                 f"{plural(len(result.largest(top, metric)), 'marked shift')}")
+                 f"{plural(len(result.largest(top, metric)), 'marked shift')}{checked}")
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        _echo_checked((full if guard else result).to_dict(), guard)
     else:
-        app.out.print(shifts_table(result, top))
+        app.out.print(shifts_table(result, top, policy=policy))

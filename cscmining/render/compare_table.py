@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..compare import Comparison, Metric, change_text, values_text
-from . import day
+from ..disclosure import NONE, Policy, legend
 
 #: the cells of `shift_rows`, in order, with headings for a table (``rate``: the rate's unit
 #: goes in its heading, e.g. "per 100 children")
@@ -44,7 +44,7 @@ def caption(comparison: Comparison) -> str:
     sides = f"{c.a.name} → {c.b.name}"
     parts = [
         c.describe(c.a) + ".", c.describe(c.b) + ".",
-        f"{c.level.capitalize()} level; {c.window_text}; as at {day(c.as_at)}.",
+        f"{c.level.capitalize()} level; {c.window_text}; as at {c.date_text(c.as_at)}.",
         f"Rates: events at a stage, or moves from one stage to the next, {c.rate_words}, "
         f"{sides}. Medians: days of the move, or from a stage to the next step.",
         "Ranked by the larger of: the change in rate as a share of all events or moves, and "
@@ -55,9 +55,12 @@ def caption(comparison: Comparison) -> str:
     return "\n".join(parts)
 
 
-def shifts_table(comparison: Comparison, top: int = 10, metric: Metric | None = None) -> Table:
+def shifts_table(comparison: Comparison, top: int = 10, metric: Metric | None = None,
+                 policy: Policy = NONE) -> Table:
     """One row per shift, largest first. Every data text goes in as `rich.text.Text`, so an
-    activity named ``[bold]`` is shown as written, never read as markup."""
+    activity named ``[bold]`` is shown as written, never read as markup. A shareable
+    ``policy`` (a shown comparison) adds its legend: what ``c`` means, how counts are
+    rounded."""
     rows = shift_rows(comparison, top, metric)
     table = Table(
         title=f"{comparison.heading}: {'the largest' if rows else 'no large'} shifts",
@@ -68,6 +71,7 @@ def shifts_table(comparison: Comparison, top: int = 10, metric: Metric | None = 
     table.add_column("shift", overflow="fold")
     for row in rows:
         table.add_row(row["rank"], Text(row["where"]), Text(row["why"]))
-    table.caption = Text(caption(comparison))
+    table.caption = Text("\n".join([caption(comparison),
+                                    *(legend(policy) if policy.shareable else [])]))
     table.caption_justify = "left"
     return table

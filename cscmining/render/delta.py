@@ -15,12 +15,15 @@ nothing data-bearing in tooltips. What differs:
 - **◆k** marks the k-th largest shift; the title block lists them with their reasons, names
   both sides with their windows and children, states the as-at date and any cautions.
 
-**Shareable** (a comparison from `protected.protect_comparison`, ``shareable=True``): the
-checker's count-position convention for maps. A box or line shows its two sides' *counts*
-as ``A → B`` alone on a label line (a pair the checker reads as two counts), not rates; one
-with a ``c`` on either side is drawn like every hidden one (one colour, the suppressed
-width, dashed), so neither its colour nor its width tells its size; nothing carries a
-tooltip. ``embedded`` leaves the title block off: the report says it in HTML.
+**Shareable** (a comparison from `protected.protect_comparison`, drawn with its shareable
+``policy``): the checker's count-position convention for maps. A box or line shows its two
+sides' *counts* as ``A → B`` alone on a label line (a pair the checker reads as two counts),
+not rates; one with a ``c`` on either side is drawn like every hidden one (one colour, the
+suppressed width, dashed), so neither its colour nor its width tells its size; nothing
+carries a tooltip; the title block gives each side's children and events in elements of
+their own, the disclosure rule and, when any shows, what ``c`` means. ``embedded`` leaves
+the title block off: the report says it in HTML. `write_delta_map` has the independent
+checker read what it writes (the DOT a PNG or PDF is drawn from).
 """
 
 from __future__ import annotations
@@ -29,15 +32,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..compare import (
-    METRICS, MIN_MOVES, STEPS, Comparison, Delta, Measure, Metric, Shift, values_text,
+    METRICS, MIN_MOVES, STEPS, Comparison, Delta, Measure, Metric, Shift, busier_rate,
+    values_text,
 )
-from ..disclosure import SUPPRESSED, format_count
+from ..disclosure import NONE, SUPPRESSED, Count, Policy, format_count
 from ..errors import UsageError
-from ..outputs import write_bytes
-from . import day, days, number, plural
+from ..protected import Guard
+from . import days, number, plural
 from .dot import (
     FONT, HIDDEN, HIDDEN_FILL, INK, _attrs, _f, _graph_layout, _h, _hidden_line, _key_row,
-    _row, _size, _swatch, arrow_size, label_lines, output_format, pen_width, quote, render,
+    _row, _size, _swatch, arrow_size, label_lines, pen_width, quote, render, write_source,
 )
 
 #: ColorBrewer Blues and Oranges (colour-blind safe), by step: −3 … 3. Lines need the darker
@@ -48,6 +52,11 @@ FILL = {-3: "#9ECAE1", -2: "#C6DBEF", -1: "#E3EEF9", 0: "#F2F2F2",
         1: "#FEE6CE", 2: "#FDD0A2", 3: "#FDAE6B"}
 #: words for each end of the scale, by metric
 ENDS = {"volume": ("fewer", "more"), "duration": ("faster", "slower")}
+#: the report's delta map (``embedded``) runs top to bottom, closer together: left to right,
+#: a summary comparison is over twice as wide as it is tall (lines back to the front door
+#: loop round the whole map), so at the width of a page or projector its labels read at half
+#: the size; top to bottom it fits the page at about twice that
+EMBEDDED_LAYOUT = {"rankdir": "TB", "nodesep": quote("0.3"), "ranksep": quote("0.3")}
 MARK = "◆"
 TITLE = "Comparing children’s journeys"
 
@@ -62,17 +71,18 @@ def _check(metric: str) -> None:
 
 
 def to_dot(comparison: Comparison, *, metric: Metric = "volume", top: int = 5,
-           shareable: bool = False, embedded: bool = False) -> str:
-    """The DOT source of the delta map (see the module docstring)."""
+           policy: Policy = NONE, embedded: bool = False) -> str:
+    """The DOT source of the delta map (see the module docstring); a shareable ``policy``
+    draws the shareable layout of a shown comparison."""
     _check(metric)
     marks = {s.item.key: s.rank for s in comparison.largest(top, metric)}
-    largest = max([_rate(d) for d in comparison.edges] + [1e-9])
+    largest = max([busier_rate(d) for d in comparison.edges] + [1e-9])
     size = _size(comparison.level, embedded)
     title = [] if embedded else [
-        ("label", "<" + title_block(comparison, metric, top, largest) + ">")]
+        ("label", "<" + title_block(comparison, metric, top, largest, policy) + ">")]
     lines = [
         'digraph "comparison map" {',
-        "  graph " + _attrs([*_graph_layout(size), *title]),
+        "  graph " + _attrs([*_layout(size, embedded), *title]),
         "  node " + _attrs([
             ("shape", "box"), ("style", quote("rounded,filled")), ("fontname", quote(FONT)),
             ("fontsize", str(size)), ("color", quote(INK)), ("fontcolor", quote(INK)),
@@ -85,11 +95,17 @@ def to_dot(comparison: Comparison, *, metric: Metric = "volume", top: int = 5,
     ]
     names = (comparison.a.name, comparison.b.name)
     unit = "visit" if comparison.level == "summary" else "event"
-    draw = _Drawing(metric, names, shareable)
+    draw = _Drawing(metric, names, policy.shareable)
     lines += ["  " + _stage(d, draw, marks.get(d.key), unit) for d in comparison.stages]
     lines += ["  " + _move(d, draw, marks.get(d.key), largest) for d in comparison.edges]
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _layout(size: int, embedded: bool) -> list[tuple[str, str]]:
+    """The process map's graph attributes; embedded, with `EMBEDDED_LAYOUT`'s."""
+    layout = _graph_layout(size)
+    return [(k, EMBEDDED_LAYOUT.get(k, v)) for k, v in layout] if embedded else layout
 
 
 @dataclass(frozen=True)
@@ -105,11 +121,6 @@ class _Drawing:
         if self.shareable and self.metric == "volume":
             return " → ".join(format_count(m.count) for m in (delta.a, delta.b))
         return values_text(delta, self.metric)
-
-
-def _rate(delta: Delta) -> float:
-    """The busier side's rate, for a line's width (0 beside a hidden count)."""
-    return max(delta.a.rate or 0.0, delta.b.rate or 0.0)
 
 
 def _hidden(delta: Delta) -> bool:
@@ -155,7 +166,7 @@ def _move(delta: Delta, draw: _Drawing, rank: int | None, largest: float) -> str
     if draw.shareable and _hidden(delta):
         attrs += _hidden_line()
     else:
-        width = pen_width(_rate(delta), largest)
+        width = pen_width(busier_rate(delta), largest)
         attrs += [("color", quote(LINE[step])), ("penwidth", _f(width)),
                   ("arrowsize", _f(arrow_size(width)))]
         if delta.status != "both":
@@ -183,8 +194,10 @@ def _side_tip(measure: Measure, unit: str) -> str:
 # Title block and key
 
 
-def title_block(comparison: Comparison, metric: Metric, top: int, largest: float) -> str:
-    """The HTML-like title and key: our own markup; every data text goes through `_h`."""
+def title_block(comparison: Comparison, metric: Metric, top: int, largest: float,
+                policy: Policy = NONE) -> str:
+    """The HTML-like title and key: our own markup; every data text goes through `_h`, and
+    every count is the whole text of an element of its own (`_figure`)."""
     c = comparison
     level = "stage groups" if c.level == "summary" else "activities"
     colour = (f"change in volume ({c.rate_words})" if metric == "volume"
@@ -192,18 +205,28 @@ def title_block(comparison: Comparison, metric: Metric, top: int, largest: float
     rows = [
         _row(f'<FONT POINT-SIZE="24"><B>{_h(TITLE)}</B></FONT>'),
         _row(f"<B>{_h(c.heading)}</B>"),
-        _row(_h(c.describe(c.a))),
-        _row(_h(c.describe(c.b))),
+        *(_row(f"{_h(c.side_text(side))} — {_figure(side.children)} "
+               f"{_h('child' if side.children == 1 else 'children')}, "
+               f"{_figure(side.events)} {_h('event' if side.events == 1 else 'events')}")
+          for side in (c.a, c.b)),
         _row(_h(f"{'Summary' if c.level == 'summary' else 'Detail'} map of {level}; colour: "
-                f"{colour}; {c.window_text}; as at {day(c.as_at)}")),
+                f"{colour}; {c.window_text}; as at {c.date_text(c.as_at)}")),
     ]
     rows += [_row(f'<FONT COLOR="{LINE[2]}"><B>Note</B></FONT> {_h(note)}') for note in c.notes]
     if c.hidden:
         rows.append(_row(_h(_hidden_text(c))))
-    rows += _key(c, metric, largest)
+    if policy.shareable:
+        rows.append(_row(_h(policy.describe())))
+    rows += _key(c, metric, largest, policy)
     rows += _shifts_key(c.largest(top, metric), metric)
     return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3">'
             + "".join(rows) + "</TABLE>")
+
+
+def _figure(n: Count) -> str:
+    """A count in the title block: bold, the whole text of its element (the checker's
+    count-position convention; ``1,234`` or ``c``)."""
+    return f"<B>{_h(format_count(n))}</B>"
 
 
 def _hidden_text(c: Comparison) -> str:
@@ -222,8 +245,9 @@ def step_labels() -> dict[int, str]:
     return {0: "little change", **labels, **{-k: v for k, v in labels.items()}}
 
 
-def _key(c: Comparison, metric: Metric, largest: float) -> list[str]:
-    """Rows of the key: colours either way, grey, widths, dashes, the numbers and marks."""
+def _key(c: Comparison, metric: Metric, largest: float, policy: Policy) -> list[str]:
+    """Rows of the key: colours either way, grey, widths, dashes, the numbers and marks; a
+    width's sample says its unit, so no rate stands alone where a count would."""
     less, more = ENDS[metric]
     labels = step_labels()
     down = [f"{_swatch(LINE[-k])} {_h(labels[-k])}" for k in (3, 2, 1)]
@@ -232,19 +256,28 @@ def _key(c: Comparison, metric: Metric, largest: float) -> list[str]:
             else f"little change (under 10% or 1 d), or too few moves to compare "
                  f"(under {MIN_MOVES} on a side)")
     sides = f"{c.a.name} → {c.b.name}"
-    said = (f"numbers: {sides}, events or moves {c.rate_words}" if metric == "volume"
+    volumes = ("events or moves, counted" if policy.shareable
+               else f"events or moves {c.rate_words}")
+    said = (f"numbers: {sides}, {volumes}" if metric == "volume"
             else f"numbers: {sides}, median time of the move, or from a stage to the next step")
     samples = sorted({largest / 16, largest / 4, largest})
-    widths = [f"{_swatch(INK, '━━', round(8 + 3 * pen_width(n, largest)))} {_h(number(n))}"
-              for n in samples]
-    return [
+    widths = [f"{_swatch(INK, '━━', round(8 + 3 * pen_width(n, largest)))} "
+              f"{_h(f'{number(n)} {c.rate_words}')}" for n in samples]
+    rows = [
         _key_row(f"{less[0].upper()}{less[1:]}", *down),
         _key_row(f"{more[0].upper()}{more[1:]}", *up),
         _key_row("Grey", f"{_swatch(LINE[0])} {_h(grey)}"),
-        _key_row("Lines", *widths, _h(f"width: moves {c.rate_words}, the busier side; "
-                                       "dashed: on one side only (new or gone)")),
+        _key_row("Lines", *widths, _h("width: the busier side; dashed: on one side only "
+                                       "(new or gone)")),
         _key_row("Labels", _h(said)),
     ]
+    if policy.shareable and any(_hidden(d) for d in (*c.stages, *c.edges)):
+        rows.append(_key_row(
+            "Hidden", f"{_swatch(HIDDEN, '╍╍')} <B>c</B>",
+            _h(f"fewer than {policy.threshold} children on a side"
+               + (", or hidden so that no other c can be worked out" if policy.secondary else "")
+               + ": drawn thin, grey and dashed whatever it hides; its change is not shown")))
+    return rows
 
 
 def _shifts_key(shifts: tuple[Shift, ...], metric: Metric) -> list[str]:
@@ -264,17 +297,20 @@ def _shifts_key(shifts: tuple[Shift, ...], metric: Metric) -> list[str]:
 
 
 def write_delta_map(comparison: Comparison, path: Path, *, metric: Metric = "volume",
-                    top: int = 5) -> Path:
-    """Write the delta map as DOT, SVG, PNG or PDF (by extension), atomically."""
-    fmt = output_format(path)
-    source = to_dot(comparison, metric=metric, top=top)
-    data = source.encode("utf-8") if fmt == "dot" else render(source, fmt)
-    return write_bytes(path, data)
+                    top: int = 5, policy: Policy = NONE, guard: Guard | None = None) -> Path:
+    """Write the delta map as DOT, SVG, PNG or PDF (by extension), atomically.
+
+    With ``guard`` (a shareable run), the independent checker reads what is written before
+    it takes the final name, as `dot.write_map` does: the file itself for DOT and SVG, the
+    DOT source a PNG or PDF is drawn from.
+    """
+    return write_source(to_dot(comparison, metric=metric, top=top, policy=policy), path,
+                        guard=guard)
 
 
 def comparison_svg(comparison: Comparison, *, metric: Metric = "volume", top: int = 5,
-                   shareable: bool = False) -> str:
+                   policy: Policy = NONE) -> str:
     """The delta map as SVG text for the HTML report (graphviz's own SVG document), without
     its title block: the report gives the sides, the key and the shifts in HTML."""
-    return render(to_dot(comparison, metric=metric, top=top, shareable=shareable,
-                         embedded=True), "svg").decode("utf-8")
+    return render(to_dot(comparison, metric=metric, top=top, policy=policy, embedded=True),
+                  "svg").decode("utf-8")

@@ -717,8 +717,13 @@ def write_map(result: MapResult, path: Path, *, metric: Metric = "frequency",
     With ``guard``, the independent checker reads what is written before it takes the final
     name: the file itself for DOT and SVG, the DOT source a PNG or PDF is drawn from.
     """
+    return write_source(to_dot(result, metric=metric, shown=shown), path, guard=guard)
+
+
+def write_source(source: str, path: Path, *, guard: Guard | None = None) -> Path:
+    """Write DOT ``source`` drawn as ``path``'s format, atomically, with the permissions the
+    umask gives (a map is a shareable output). ``guard``: see `write_map`."""
     fmt = output_format(path)
-    source = to_dot(result, metric=metric, shown=shown)
     if guard is not None and fmt not in ("dot", "svg"):
         guard.text(source, "dot", where=f"{path} (the DOT it is drawn from)")
     data = source.encode("utf-8") if fmt == "dot" else render(source, fmt)
