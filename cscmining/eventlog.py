@@ -466,12 +466,12 @@ def case_attribute_values(case_attrs: pd.DataFrame) -> pd.DataFrame:
     """
     names = [c for c in case_attrs.columns if c != CASE]
     case_codes, cases = pd.factorize(case_attrs[CASE], sort=True)
-    columns = {CASE_PREFIX + name: _most_frequent(case_codes, case_attrs[name], len(cases))
+    columns = {CASE_PREFIX + name: most_frequent(case_codes, case_attrs[name], len(cases))
                for name in names}
     return pd.DataFrame(columns, index=pd.Index(cases, name=CASE))
 
 
-def _most_frequent(case_codes: np.ndarray, values: pd.Series, cases: int) -> np.ndarray:
+def most_frequent(case_codes: np.ndarray, values: pd.Series, cases: int) -> np.ndarray:
     """Per child (``case_codes`` 0..cases-1), its most frequent non-blank value, ties to the
     smallest value; NaN for a child with none. Vectorised: counts of (child, value) pairs,
     one lexsort."""

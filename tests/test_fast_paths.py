@@ -13,7 +13,13 @@ import pandas as pd
 import pytest
 
 from cscmining.columns import ACTIVITY, CASE, SOURCE, TIMESTAMP
-from cscmining.eventlog import _group_ids, _rank, _reported_by_several_sources
+from cscmining.eventlog import (
+    _group_ids,
+    _rank,
+    _reported_by_several_sources,
+    case_attribute_values,
+)
+from cscmining.ingest import AGE_BANDS, _with_age_band
 from cscmining.sources.engine import _encode_cells
 from cscmining.sources.tabular import _sheet_body
 
@@ -100,3 +106,51 @@ def test_rank_orders_dates_as_sort_values() -> None:
     values = pd.Series(pd.to_datetime(["2024-03-01", None, "2024-01-01", "2024-03-01"]))
     ranks, bound = _rank(values)
     assert ranks.tolist() == [1, 2, 0, 1] and bound == 3
+
+
+def _age_bands_by_joining(case_attrs: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
+    """Each child's age band the plain way: chosen date of birth joined to the first event
+    date by id, age from year, month and day (the formulation `_with_age_band` replaced)."""
+    chosen = case_attribute_values(case_attrs[[CASE, "birth_date"]].dropna())["case:birth_date"]
+    dob = pd.to_datetime(chosen.dropna())
+    first = events.groupby(CASE, observed=True)[TIMESTAMP].min()
+    dob, start = dob.align(first, join="inner")
+    age = start.dt.year - dob.dt.year - ((start.dt.month < dob.dt.month)
+                                         | ((start.dt.month == dob.dt.month) & (start.dt.day < dob.dt.day)))
+    lows = [low for low, _ in AGE_BANDS]
+    labels = [label for _, label in AGE_BANDS]
+    return age[age >= 0].map(lambda a: labels[np.searchsorted(lows, a, side="right") - 1])
+
+
+def test_age_bands_match_the_plain_join() -> None:
+    rng = np.random.default_rng(6)
+    ids = np.array([f"c{i:03d}" for i in range(300)])
+    rows = 2_000
+    births = pd.to_datetime("2000-01-01") + pd.to_timedelta(rng.integers(0, 9_000, rows), unit="D")
+    case_attrs = pd.DataFrame({
+        CASE: rng.choice(ids, rows),
+        # few distinct dates per child, so some children's rows disagree and some tie
+        "birth_date": np.where(rng.random(rows) < 0.1, pd.NaT, births[rng.integers(0, 400, rows)]),
+        "sex": rng.choice(["1", "2", None], rows),
+    })
+    case_attrs["birth_date"] = case_attrs["birth_date"].astype("datetime64[ns]")
+    # 29 February, birthdays on the first event's day, events before birth
+    case_attrs.loc[:3, "birth_date"] = pd.to_datetime(["2012-02-29", "2010-06-15", "2024-03-01", "2011-06-16"])
+    events = pd.DataFrame({
+        CASE: pd.Categorical(rng.choice(ids[:280], 5_000)),
+        TIMESTAMP: pd.to_datetime("2015-01-01") + pd.to_timedelta(rng.integers(0, 3_650, 5_000), unit="D"),
+    })
+    banded = _with_age_band(case_attrs, events)
+    assert list(banded.columns) == [CASE, "sex", "age_band"]
+    assert banded[[CASE, "sex"]].equals(case_attrs[[CASE, "sex"]])
+    per_child = banded.dropna(subset=["age_band"]).groupby(CASE)["age_band"].agg(["first", "nunique"])
+    assert (per_child["nunique"] == 1).all()
+    expected = _age_bands_by_joining(case_attrs, events)
+    assert per_child["first"].sort_index().to_dict() == expected.sort_index().to_dict()
+    assert set(banded.loc[banded["age_band"].isna(), CASE]).isdisjoint(expected.index)
+
+
+def test_age_band_left_out_without_any_date_of_birth() -> None:
+    case_attrs = pd.DataFrame({CASE: ["a", "b"], "birth_date": pd.Series([pd.NaT, pd.NaT]), "sex": ["1", "2"]})
+    events = pd.DataFrame({CASE: pd.Categorical(["a"]), TIMESTAMP: pd.to_datetime(["2020-01-01"])})
+    assert list(_with_age_band(case_attrs, events).columns) == [CASE, "sex"]
