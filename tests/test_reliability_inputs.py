@@ -21,6 +21,7 @@ from cscmining.columns import ACTIVITY
 from cscmining.discover import process_map
 from cscmining.errors import CscMiningError, InputFilesError, UsageError
 from cscmining.variants import variants
+
 from reading_support import FIXTURES, acc, account, build_xlsx, events, ingest, write_csv
 
 EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
@@ -201,6 +202,21 @@ def test_dt_08_a_row_with_another_event_is_flagged_not_rejected(tmp_path: Path) 
     assert events(log) == [("A1", "CLA review", "2020-05-01"), ("A1", "Matched with adopters", "2021-06-01")]
     assert account(log, "ad1") == acc(1, 1, events=1, flags={"DATE_BEFORE_DOB": 1})
     assert account(log, "reviews") == acc(2, 1, events=1, rejected={"DATE_BEFORE_DOB": 1})
+
+
+def test_dt_08_a_date_of_birth_after_the_year_end_rejects_the_record(tmp_path: Path) -> None:
+    """903 rule 301: a header whose DOB is after the collection year end (the as-at date
+    here) is rejected DATE_FUTURE, so child 7 has no sex; child 8's header is used (U9, from
+    Annex A, has none to give). An Annex A referral of an unborn child may carry its expected date of birth, still to come."""
+    header = write_csv(tmp_path / "header.csv", [HEADER, "7,1,01/05/2030,WBRI,,,", "8,2,01/05/2012,WBRI,,,"])
+    episodes = write_csv(tmp_path / "episodes.csv", [EP, episode("7", "01/04/2024"), episode("8", "01/04/2024")])
+    unborn = write_csv(tmp_path / "l3.csv", ["Child Unique ID,Date of Birth,Date of referral",
+                                             "U9,01/05/2025,02/02/2025"])
+    log, _ = ingest(header, episodes, unborn, as_at=dt.date(2025, 3, 31))
+    assert account(log, "header")["reasons"] == {"DATE_FUTURE": 1}
+    sexes = log.frame.groupby("case:concept:name", observed=True)["case:sex"].first()
+    assert sexes.isna().to_dict() == {"7": True, "8": False, "U9": True} and sexes["8"] == "Female"
+    assert account(log, "list_3")["reasons"] == {}
 
 
 def test_dt_10_clock_change_times_stay_on_their_day(tmp_path: Path) -> None:

@@ -58,8 +58,16 @@ from ..codes import (
     left_care_activities,
     normalise_ids,
 )
-from ..columns import ACTIVITY, CASE, FILE, ROW as EVENT_ROW, SOURCE, TIMESTAMP
-from ..dates import DATE_FROM_SERIAL, DATE_FUTURE, DATE_MISSING, EXCEL_1904_OFFSET, ParsedDates, parse_dates
+from ..columns import ACTIVITY, CASE, FILE, SOURCE, TIMESTAMP
+from ..columns import ROW as EVENT_ROW
+from ..dates import (
+    DATE_FROM_SERIAL,
+    DATE_FUTURE,
+    DATE_MISSING,
+    EXCEL_1904_OFFSET,
+    ParsedDates,
+    parse_dates,
+)
 from ..errors import AccountingError
 from ..logmap import CodeYears, EventRule, LogMap, RowCheck, TableMap
 from ..vocabulary import Vocabulary
@@ -385,6 +393,10 @@ def process_table(
         problem = dates[column].problem
         bad = (problem != 0) & (status == codes(USED))
         status[bad] = problem[bad]
+    birth = table.case_attributes.get(BIRTH_DATE)
+    if birth is not None and table.before_birth_days == 0:  # see `_birth_after_limit`
+        unborn = (dates[birth].problem == codes(DATE_FUTURE)) & (status == codes(USED))
+        status[unborn] = codes(DATE_FUTURE)
 
     usable = status == codes(USED)
     ctx = _Context(table, logmap, vocabulary, columns, dates, codes, stacked)
@@ -742,6 +754,8 @@ def _parse_date_columns(
         values = col.values(result.values)
         problem = col.values(pd.Series(codes.encode(result.problem)))
         from_serial = col.values(result.from_serial)
+        if column == birth and table.before_birth_days == 0:
+            values, problem = _birth_after_limit(values, problem, limits, codes)
         if column in event_dates:
             late = values > limits
             early = np.zeros(len(values), dtype=bool)
@@ -754,6 +768,21 @@ def _parse_date_columns(
                 values = np.where(late | early, np.datetime64("NaT", "ns"), values)
         parsed[column] = _RowDates(values, problem, from_serial)
     return parsed
+
+
+def _birth_after_limit(
+    values: np.ndarray, problem: np.ndarray, limits: np.ndarray, codes: _Codes,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A date of birth after the file's collection year end (or the as-at date) is
+    ``DATE_FUTURE`` (903 rule 301, CIN 8520) and is not used: the row is rejected (see
+    `process_table`). Only in tables that allow no work before birth: where a table describes
+    unborn children (Annex A referrals, ``before_birth_days`` > 0) the date may be the expected
+    one, still to come."""
+    late = values > limits
+    if not late.any():
+        return values, problem
+    return (np.where(late, np.datetime64("NaT", "ns"), values),
+            np.where(late, codes(DATE_FUTURE), problem).astype(np.int16))
 
 
 # --- rules ------------------------------------------------------------------------------
