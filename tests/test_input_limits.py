@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
-from reading_support import build_xlsx, events, ingest, run_cli, write_csv
 from test_reading_cases import file_error
 
 from cscmining.sources import (
@@ -14,6 +14,8 @@ from cscmining.sources import (
     MAX_ROWS_ENV,
     Limits,
 )
+
+from reading_support import build_xlsx, events, ingest, run_cli, write_csv
 
 EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
 L3 = "Child Unique ID,Gender,Date of referral,Referral Source,Allocated Team"
@@ -102,9 +104,13 @@ def test_mojibake_is_counted_per_column_and_never_quoted(tmp_path: Path) -> None
     assert note.startswith(f"{path}: MOJIBAKE_SUSPECTED:")
     assert "in column(s) Referral Source (1 cell(s)), Allocated Team (3 cell(s));" in note
     assert not any(word in note for word in ("Brien", "Caf", "Ouest"))
-    book = build_xlsx(tmp_path / "l3.xlsx", {"Referrals": [L3.split(","), ["X1", "F", "02/02/2024", "", "Ã©quipe"]]})
+    # a workbook's cells are of mixed types: a repeated cell counts once per row, numbers
+    # and dates next to it are not text
+    book = build_xlsx(tmp_path / "l3.xlsx", {"Referrals": [
+        L3.split(","), ["X1", "F", "02/02/2024", "", "Ã©quipe"], ["X2", "F", dt.datetime(2024, 2, 2), "", 7],
+        ["X3", "F", "02/02/2024", "", "Ã©quipe"]]})
     (note,) = [n for n in ingest(book)[1].notes if "MOJIBAKE_SUSPECTED" in n]
-    assert note.startswith(f"{book} [Referrals]: MOJIBAKE_SUSPECTED:") and "Allocated Team (1 cell(s))" in note
+    assert note.startswith(f"{book} [Referrals]: MOJIBAKE_SUSPECTED:") and "Allocated Team (2 cell(s))" in note
 
 
 def test_real_accents_and_pound_signs_are_not_mojibake(tmp_path: Path) -> None:

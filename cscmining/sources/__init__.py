@@ -247,15 +247,28 @@ def _mojibake_cells(cells: pd.Series) -> int:
     data has no C3 byte at all, which is almost every column, is passed over after one scan
     of its bytes: the regex costs ~50 times more and runs only where it can find something.
     """
-    text = cells if isinstance(cells.dtype, pd.StringDtype) else cells.astype("str")
+    if not isinstance(cells.dtype, pd.StringDtype):
+        return _mojibake_objects(cells.to_numpy(dtype=object))
     # pandas' Arrow-backed text hands over its chunks as they are (`pa.array` would join them)
-    arrow = text.array.__arrow_array__() if hasattr(text.array, "__arrow_array__") \
-        else pa.chunked_array([pa.array(text.to_numpy(dtype=object), pa.large_string(), from_pandas=True)])
+    arrow = cells.array.__arrow_array__() if hasattr(cells.array, "__arrow_array__") \
+        else pa.chunked_array([pa.array(cells.to_numpy(dtype=object), pa.large_string(), from_pandas=True)])
     if isinstance(arrow, pa.Array):
         arrow = pa.chunked_array([arrow])
     if not any(_has_byte(chunk, 0xC3) for chunk in arrow.chunks):
         return 0
     return int(pc.sum(pc.match_substring_regex(arrow, MOJIBAKE)).as_py() or 0)
+
+
+def _mojibake_objects(cells: np.ndarray) -> int:
+    """`_mojibake_cells` for spreadsheet cells (text, numbers, dates, booleans mixed): only
+    the distinct text cells are looked at, then counted back over the rows, so a sheet's
+    million dates are never turned into strings."""
+    codes, uniques = pd.factorize(cells)
+    texts = pa.array([u if isinstance(u, str) else None for u in uniques], pa.large_string())
+    if not _has_byte(texts, 0xC3):
+        return 0
+    found = pc.fill_null(pc.match_substring_regex(texts, MOJIBAKE), False).to_numpy(zero_copy_only=False)
+    return int(found[codes[codes >= 0]].sum())
 
 
 def _has_byte(strings: pa.Array, byte: int) -> bool:
