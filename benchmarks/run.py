@@ -686,7 +686,7 @@ def write_results(path: Path, results: dict[str, SizeResult], args: argparse.Nam
               "written, so peak memory grows with the data either way: read the growth "
               "against the file's size and the events held."]
 
-    lines += ["", "## Reading", ""] + reading(results, found)
+    lines += ["", "## Reading", "", *reading(results, found)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     say(f"wrote {path}")
 

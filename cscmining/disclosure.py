@@ -100,6 +100,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import itertools
 import json
 import math
 import numbers
@@ -817,7 +818,7 @@ def _map_system(items: list[_MapItem]) -> tuple[_System, list[Finding]]:
         if token == SUPPRESSED:
             hidden.add(term)
         if item.kind == "edge":
-            tail, head = (re.split(r"->|--", item.key, maxsplit=1) + [""])[:2]
+            tail, head = ([*re.split(r"->|--", item.key, maxsplit=1), ""])[:2]
             out.setdefault(("node", tail.split(":")[0].strip()), []).append(term)
             into.setdefault(("node", head.split(":")[0].strip()), []).append(term)
     nodes = [t for t in values if t[0] == "node"]
@@ -1123,7 +1124,7 @@ def _read_dot(text: str) -> _Document:
                 old, first = nodes.get(chain[0], ({}, f"line {line}"))
                 nodes[chain[0]] = ({**old, **attrs}, first)
             else:
-                edges += [(a, b, attrs, f"line {line}") for a, b in zip(chain, chain[1:])]
+                edges += [(a, b, attrs, f"line {line}") for a, b in itertools.pairwise(chain)]
                 for name in chain:
                     nodes.setdefault(name, ({}, f"line {line}"))
         else:

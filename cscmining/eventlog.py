@@ -8,17 +8,29 @@ vocabulary, attaches case attributes, and reads and writes the log (Parquet, CSV
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import __version__
 from .accounting import TableAccount
-from .columns import ACTIVITY, CASE, CASE_PREFIX, CORE, FILE, ORDER, ROW, SORT_KEY, SOURCE, TIMESTAMP
+from .columns import (
+    ACTIVITY,
+    CASE,
+    CASE_PREFIX,
+    CORE,
+    FILE,
+    ORDER,
+    ROW,
+    SORT_KEY,
+    SOURCE,
+    TIMESTAMP,
+)
 from .errors import AccountingError, EventLogError, UsageError
 from .vocabulary import Vocabulary, load_vocabulary
 

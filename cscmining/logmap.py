@@ -193,7 +193,7 @@ class TableMap(Strict):
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    raise ValueError(f"column {name!r}: pattern {pattern!r} is not a regex: {exc}")
+                    raise ValueError(f"column {name!r}: pattern {pattern!r} is not a regex: {exc}") from None
         return self
 
     @cached_property

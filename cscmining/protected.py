@@ -42,12 +42,35 @@ from typing import Any
 
 from .columns import CASE
 from .compare import (
-    Comparison, Delta, Measure, Side, comparison_notes, duration_step, rank_shifts, volume_step,
+    Comparison,
+    Delta,
+    Measure,
+    Side,
+    comparison_notes,
+    duration_step,
+    rank_shifts,
+    volume_step,
 )
 from .disclosure import (
-    LOW, NOT_APPLICABLE, RULES_VERSION, SUPPRESSED, Count, DisclosureError, FlowGraph, Kind,
-    Policy, Shown, Term, complete_suppression, check_file, check_text, coarsen_date, protect_count,
-    protect_duration, protect_graphs, protect_share,
+    LOW,
+    NOT_APPLICABLE,
+    RULES_VERSION,
+    SUPPRESSED,
+    Count,
+    DisclosureError,
+    FlowGraph,
+    Kind,
+    Policy,
+    Shown,
+    Term,
+    check_file,
+    check_text,
+    coarsen_date,
+    complete_suppression,
+    protect_count,
+    protect_duration,
+    protect_graphs,
+    protect_share,
 )
 from .discover import MIN_SCORE, Edge, Hidden, MapResult, Node, PressurePoint
 from .errors import UsageError

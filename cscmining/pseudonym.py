@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import os
 import re
 import secrets
@@ -109,7 +110,7 @@ def _weak(key: bytes) -> bool:
     """
     if len(set(key)) < 16:
         return True
-    steps = {(b - a) % 256 for a, b in zip(key, key[1:])}
+    steps = {(b - a) % 256 for a, b in itertools.pairwise(key)}
     return len(steps) <= 2
 
 

@@ -45,8 +45,18 @@ from . import __version__
 from .columns import ACTIVITY, CASE, TIMESTAMP
 from .compare import Comparison, Delta, change_text, count_change, values_text
 from .disclosure import (
-    RULES_VERSION, SUPPRESSED, TOTAL, Count, Policy, Shown, legend, protect_count,
-    protect_duration, protect_share, protect_table, protect_variants,
+    RULES_VERSION,
+    SUPPRESSED,
+    TOTAL,
+    Count,
+    Policy,
+    Shown,
+    legend,
+    protect_count,
+    protect_duration,
+    protect_share,
+    protect_table,
+    protect_variants,
 )
 from .discover import MapResult, process_map, rank_pressure, simplify
 from .errors import UsageError
@@ -54,8 +64,18 @@ from .eventlog import EventLog
 from .focus import Condition, at_level, describe_focus, focus
 from .outputs import atomic_path
 from .protected import (
-    MONTHS, Figure, Guard, ProtectedMap, ShownPoint, check_complement, coarsen_text,
-    format_shown, protect_comparison, shown_date, shown_days, shown_percent,
+    MONTHS,
+    Figure,
+    Guard,
+    ProtectedMap,
+    ShownPoint,
+    check_complement,
+    coarsen_text,
+    format_shown,
+    protect_comparison,
+    shown_date,
+    shown_days,
+    shown_percent,
 )
 from .render.charts import Chart, Tick, percent_chart, volume_chart
 from .render.delta import LINE, comparison_svg, step_labels

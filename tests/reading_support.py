@@ -26,7 +26,7 @@ def ingest(*paths: Path | str, **options: Any) -> tuple[EventLog, ReadResult]:
     return build_event_log([Path(p) for p in paths], **options)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ingest_fixture(path: Path) -> tuple[EventLog, ReadResult]:
     """`ingest` of a fixture file or folder, once per test session (read it, never change it)."""
     return ingest(path)
@@ -187,8 +187,9 @@ def build_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
 def run_cli(*args: object) -> tuple[int, str, str]:
     """(exit code, stdout, stderr) of ``cscmining ARGS`` through `cscmining.cli.main` (the
     function behind the script: one-line errors and exit codes) in click's isolation."""
-    import cscmining.cli as cli_module
     from click.testing import CliRunner
+
+    import cscmining.cli as cli_module
 
     with CliRunner().isolation() as (out, err, _mixed):
         try:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from reading_support import run_cli
 
 import cscmining.cli.compare  # noqa: F401  (registers the command)
 from cscmining.cli import cli, main
@@ -18,6 +17,8 @@ from cscmining.errors import UsageError
 from cscmining.eventlog import from_records, write_event_log
 from cscmining.ingest import load
 from cscmining.outputs import SHARE_DIR_ENV
+
+from reading_support import run_cli
 
 R, A, AA, C, S47 = "Referral", "Assessment start", "Assessment authorised", "Case closed", \
     "S47 enquiry"

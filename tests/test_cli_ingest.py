@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from cscmining.eventlog import read_event_log
-from reading_support import FIXTURES, events, write_csv, run_cli
+
+from reading_support import FIXTURES, events, run_cli, write_csv
 
 EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
 #: a value planted in bad rows and files: it must never appear in what the user sees
@@ -85,7 +86,7 @@ def test_broken_file_exit_2_one_line_no_traceback(tmp_path) -> None:
     bad = tmp_path / "bad.xml"
     bad.write_text(f"<?xml version='1.0'?><Message><Children><Child>{SECRET}</Children></Message>")
     out = tmp_path / "log.parquet"
-    code, stdout, stderr = run("ingest", good, bad, "-o", out)
+    code, _stdout, stderr = run("ingest", good, bad, "-o", out)
     assert code == 2
     assert "Traceback" not in stderr and SECRET not in stderr
     assert error_lines(stderr) == [

@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from cscmining.compare import (
-    MONTH_DAYS, NOISE_Z, Measure, compare, duration_step, simplify, step, volume_step,
+    MONTH_DAYS,
+    NOISE_Z,
+    Measure,
+    compare,
+    duration_step,
+    simplify,
+    step,
+    volume_step,
 )
 from cscmining.disclosure import STANDARD
 from cscmining.discover import process_map
@@ -121,7 +128,7 @@ def test_rates_per_month_are_the_period_default(period_log):
 def test_before_period_is_as_long_as_after_by_default(period_log):
     # after: 1 Mar to 30 Jun = 31 + 30 + 31 + 30 = 122 days; before: the 122 days to 29 Feb
     # run from 31 Oct 2023 (1 + 30 + 31 + 31 + 29 = 122) ...
-    earlier = from_records(PERIOD + [("c0", R, "2023-06-01")], as_at="2024-06-30")
+    earlier = from_records([*PERIOD, ("c0", R, "2023-06-01")], as_at="2024-06-30")
     c = compare(earlier, split_date=SPLIT)
     assert c.b.window == (SPLIT, date(2024, 6, 30))
     assert c.a.window == (date(2023, 10, 31), date(2024, 2, 29))
@@ -135,7 +142,7 @@ def test_before_period_is_as_long_as_after_by_default(period_log):
 def test_unequal_periods_and_one_sided_stages_get_notes(period_log):
     c = compare(period_log, split_date=SPLIT, start=date(2023, 11, 1), end=TO)  # 121 and 61 d
     assert any("differ in length (17 wk and 8.7 wk)" in n for n in c.notes)
-    log = from_records(PERIOD + [("c6", S47, "2024-03-20")], as_at="2024-06-30")
+    log = from_records([*PERIOD, ("c6", S47, "2024-03-20")], as_at="2024-06-30")
     c = compare(log, split_date=SPLIT, start=FROM, end=TO)
     assert f"Only after 1 Mar 2024: {S47}." in " ".join(c.notes)
     s47 = next(d for d in c.stages if d.key == (S47,))

@@ -7,6 +7,7 @@ a multiple of 5 (12 → 10, 13 → 15, 23 → 25, 37 → 35, 58 → 60), with se
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -86,11 +87,11 @@ def maps_of(traces: list[list[str]]) -> tuple[FlowGraph, FlowGraph]:
     node_cases, edge_cases = Counter(), Counter()
     for t in traces:
         nodes.update(t)
-        edges.update(zip(t, t[1:]))
+        edges.update(itertools.pairwise(t))
         start[t[0]] += 1
         end[t[-1]] += 1
         node_cases.update(set(t))
-        edge_cases.update(set(zip(t, t[1:])))
+        edge_cases.update(set(itertools.pairwise(t)))
     cases = len(traces) or None
     return (FlowGraph(dict(nodes), dict(edges), dict(start), dict(end), cases),
             FlowGraph({a: node_cases[a] for a in nodes}, {e: edge_cases[e] for e in edges},

@@ -12,8 +12,16 @@ from hypothesis import strategies as st
 
 from cscmining.columns import ACTIVITY, CASE, TIMESTAMP
 from cscmining.discover import (
-    MIN_SCORE, bottlenecks, check_with_pm4py, discover_map, pm4py_dfg,
-    pressure_points, process_map, rank_pressure, simplify, stage_rank,
+    MIN_SCORE,
+    bottlenecks,
+    check_with_pm4py,
+    discover_map,
+    pm4py_dfg,
+    pressure_points,
+    process_map,
+    rank_pressure,
+    simplify,
+    stage_rank,
 )
 from cscmining.errors import AccountingError, UsageError
 from cscmining.eventlog import from_records

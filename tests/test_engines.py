@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-import cscmining.cli.analyse  # noqa: F401  (registers the commands)
+import cscmining.cli.analyse
 import cscmining.cli.map  # noqa: F401
 from cscmining import engines
 from cscmining.cli import cli
@@ -260,7 +260,7 @@ def test_engine_choice(logs):
 
 
 def test_duckdb_reads_only_the_log(logs, tmp_path):
-    _, path, folder = logs
+    _, path, _folder = logs
     other = tmp_path / "other.parquet"
     other.write_bytes(path.read_bytes())
     with sources.duckdb_connection(LogFiles.find(path)) as con:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from cscmining.columns import ACTIVITY, CASE, ROW, SOURCE
 from cscmining.eventlog import from_records
+
 from reading_support import FIXTURES, acc, account, events, ingest, short, write_csv
 
 EP_HEADER = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"

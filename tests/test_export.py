@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cscmining.eventlog import from_records, is_event_log, read_event_log, write_event_log
 from cscmining.errors import UsageError
+from cscmining.eventlog import from_records, is_event_log, read_event_log, write_event_log
 from cscmining.xes import render_xes
 
 RECORDS = [

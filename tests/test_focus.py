@@ -10,7 +10,12 @@ from cscmining.columns import ACTIVITY, CASE, ORDER, TIMESTAMP
 from cscmining.errors import UsageError
 from cscmining.eventlog import from_records
 from cscmining.focus import (
-    at_level, describe_focus, focus, parse_where, resolve_key, summary_vocabulary,
+    at_level,
+    describe_focus,
+    focus,
+    parse_where,
+    resolve_key,
+    summary_vocabulary,
 )
 
 R, A, C, CIN = "Referral", "Assessment start", "Case closed", "CIN plan start"

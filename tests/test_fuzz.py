@@ -26,6 +26,7 @@ from cscmining.errors import CscMiningError
 from cscmining.ingest import _shipped_maps, build_event_log
 from cscmining.sources.tabular import Candidate, read_csv_table, read_xlsx_tables
 from cscmining.sources.xml import read_xml
+
 from reading_support import FIXTURES, build_annex_a_xlsx
 
 EXAMPLES = int(os.environ.get("CSCMINING_HYPOTHESIS_EXAMPLES", "0")) or None

@@ -11,6 +11,7 @@ import difflib
 from pathlib import Path
 
 import pytest
+
 from golden_support import GOLDEN_NAMES, REGENERATE, golden_outputs, golden_path, stale_goldens
 
 #: diff lines shown on a mismatch: enough to see what changed, short enough to read

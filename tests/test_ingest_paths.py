@@ -22,6 +22,7 @@ from cscmining.errors import InputFilesError
 from cscmining.eventlog import assemble
 from cscmining.sources.xml import _Rows
 from cscmining.vocabulary import load_vocabulary
+
 from reading_support import FIXTURES, acc, account, events, ingest, write_csv
 
 EP_HEADER = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"

@@ -28,8 +28,15 @@ from cscmining.errors import CscMiningError, KeyFileError, UsageError
 from cscmining.eventlog import read_event_log, sort_events
 from cscmining.ingest import build_event_log
 from cscmining.pseudonym import (
-    KEY_BYTES, check_same_key, fingerprint, keygen, pseudonym_map, pseudonymise, read_key,
+    KEY_BYTES,
+    check_same_key,
+    fingerprint,
+    keygen,
+    pseudonym_map,
+    pseudonymise,
+    read_key,
 )
+
 from reading_support import FIXTURES, write_csv
 
 EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
@@ -158,7 +165,7 @@ def _write_key(path: Path, data: bytes, mode: int = 0o600) -> Path:
 )
 def test_pse_02_weak_keys_are_refused(tmp_path: Path, returns: Path, no_reading, data: bytes, message: str) -> None:
     key = _write_key(tmp_path / "weak.key", data)
-    code, out, err = run("ingest", returns, "-o", tmp_path / "log.parquet", "--pseudonymise", "--key-file", key)
+    code, _out, err = run("ingest", returns, "-o", tmp_path / "log.parquet", "--pseudonymise", "--key-file", key)
     assert code == 2 and message in err and "Traceback" not in err
     assert "ZQX9931" not in err  # no byte of the file is echoed
     if len(data) <= pseudonym.MAX_KEY_FILE:  # the library refuses the key too, before reading
@@ -266,7 +273,7 @@ def test_pse_05_same_key_same_pseudonyms_other_key_other_ones(tmp_path: Path, re
         check_same_key([logs["a1"], logs["b"]])
     plain, _ = build_event_log([returns])
     check_same_key([plain, plain])
-    with pytest.raises(KeyFileError, match="KEY_MISMATCH.*not pseudonymised"):
+    with pytest.raises(KeyFileError, match=r"KEY_MISMATCH.*not pseudonymised"):
         check_same_key([plain, logs["a1"]])
 
 
@@ -315,9 +322,10 @@ def test_pse_07_the_key_is_in_no_output_message_or_error(tmp_path: Path, key_fil
         result = _ingest_cli([returns], tmp_path / f"log.{suffix}", key_file)
         blobs += [(tmp_path / f"log.{suffix}").read_bytes(), result["stdout"], result["stderr"]]
     code, out, err = run("-q", "ingest", returns, "-o", tmp_path / "log.parquet",
-                         "--pseudonymise", "--key-file", key_file)  # refused: exists
+                         "--pseudonymise", "--key-file", key_file)
+    assert code == 2  # refused: the log exists
     blobs += [out, err]
-    code, out, err = run("--debug", "ingest", tmp_path / "missing", "-o", tmp_path / "x.parquet",
+    _code, out, err = run("--debug", "ingest", tmp_path / "missing", "-o", tmp_path / "x.parquet",
                          "--pseudonymise", "--key-file", key_file)
     blobs += [out, err]
     log = read_event_log(tmp_path / "log.parquet")

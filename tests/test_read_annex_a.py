@@ -19,8 +19,17 @@ from pathlib import Path
 import pytest
 
 from cscmining.columns import ACTIVITY, CASE
+
 from reading_support import (
-    FIXTURES, ingest_fixture, acc, account, activity_counts, build_annex_a_xlsx, build_xlsx, events, ingest,
+    FIXTURES,
+    acc,
+    account,
+    activity_counts,
+    build_annex_a_xlsx,
+    build_xlsx,
+    events,
+    ingest,
+    ingest_fixture,
     write_csv,
 )
 
@@ -252,7 +261,7 @@ def test_xlsx_sheet_with_only_a_header_and_a_cover(tmp_path) -> None:
         "Cover": [["Annex A"], ["Local authority", "Anytown"]],
         "List 3": [["Child Unique ID", "Date of referral"]],
     })
-    log, read = ingest(path)
+    log, _read = ingest(path)
     assert (log.events, log.cases) == (0, 0)
     assert account(log, "list_3") == acc(0, 0, events=0)
 

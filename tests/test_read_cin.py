@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import date
 
 from cscmining.columns import ACTIVITY, CASE, SOURCE
-from reading_support import FIXTURES, ingest_fixture, acc, account, activity_counts, events, ingest
+
+from reading_support import FIXTURES, acc, account, activity_counts, events, ingest, ingest_fixture
 
 SMALL = FIXTURES / "cin_small.xml"
 MORE = FIXTURES / "cin_more.xml"

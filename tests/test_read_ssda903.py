@@ -11,14 +11,23 @@ MIS_START -> Missing; AD1 DATE_INT and PlacedAdoption DATE_PLACED -> Adoption de
 
 from __future__ import annotations
 
-import pandas as pd
-
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from cscmining.columns import ACTIVITY, CASE, SOURCE
-from reading_support import FIXTURES, ingest_fixture, acc, account, activity_counts, events, ingest, write_csv
+
+from reading_support import (
+    FIXTURES,
+    acc,
+    account,
+    activity_counts,
+    events,
+    ingest,
+    ingest_fixture,
+    write_csv,
+)
 
 CSV_SET = FIXTURES / "ssda903_csv"
 XML = FIXTURES / "ssda903.xml"

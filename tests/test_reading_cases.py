@@ -17,6 +17,7 @@ import pytest
 
 from cscmining.columns import CASE, TIMESTAMP
 from cscmining.errors import InputFilesError, UsageError
+
 from reading_support import FIXTURES, acc, account, build_xlsx, events, ingest, write_csv
 
 EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"

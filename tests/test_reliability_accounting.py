@@ -15,12 +15,13 @@ import pytest
 
 import cscmining.eventlog as eventlog
 import cscmining.ingest as ingest_module
+from cscmining.accounting import TableAccount
 from cscmining.columns import ACTIVITY, CASE, SOURCE, TIMESTAMP
 from cscmining.discover import process_map
-from cscmining.accounting import TableAccount
 from cscmining.errors import AccountingError, RejectRateError
 from cscmining.eventlog import EventLog, assemble
-from reading_support import FIXTURES, acc, account, ingest, write_csv, run_cli
+
+from reading_support import FIXTURES, acc, account, ingest, run_cli, write_csv
 
 EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
 

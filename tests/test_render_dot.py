@@ -16,7 +16,14 @@ from cscmining.errors import UsageError
 from cscmining.eventlog import from_records
 from cscmining.render import day, days, number
 from cscmining.render.dot import (
-    VERMILLION, RenderError, duration_colour, label_lines, output_format, quote, render, to_dot,
+    VERMILLION,
+    RenderError,
+    duration_colour,
+    label_lines,
+    output_format,
+    quote,
+    render,
+    to_dot,
     write_map,
 )
 from cscmining.vocabulary import Activity, load_vocabulary
@@ -205,7 +212,7 @@ def test_write_map_by_extension(result, tmp_path, suffix, magic):
 
 
 def test_unknown_extension(tmp_path):
-    with pytest.raises(UsageError, match="svg, .png, .pdf or .dot"):
+    with pytest.raises(UsageError, match=r"svg, \.png, \.pdf or \.dot"):
         output_format(tmp_path / "map.jpg")
 
 

@@ -13,7 +13,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from reading_support import run_cli
 
 from cscmining import disclosure as sdc
 from cscmining.compare import Comparison, Delta, Measure, Side, change_text, compare, count_change
@@ -23,6 +22,8 @@ from cscmining.errors import UsageError
 from cscmining.eventlog import from_records, write_event_log
 from cscmining.protected import ProtectedMap, protect_comparison
 from cscmining.report import write_report
+
+from reading_support import run_cli
 
 SAMPLES = Path(__file__).parents[1] / "samples"
 R, A, C = "Referral", "Assessment start", "Case closed"

@@ -9,6 +9,7 @@ import pytest
 
 from cscmining.errors import LogMapError
 from cscmining.logmap import load_logmap
+
 from reading_support import acc, account, events, ingest, write_csv
 
 MAP = """\

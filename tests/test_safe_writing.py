@@ -27,6 +27,7 @@ from cscmining import outputs
 from cscmining.errors import UsageError
 from cscmining.eventlog import from_records, read_event_log, write_event_log
 from cscmining.outputs import atomic_path, check_output, csv_safe, force_option, refusing_to_replace
+
 from reading_support import FIXTURES, run_cli
 
 PACKAGE = Path(cscmining.__file__).parent
@@ -270,7 +271,7 @@ def test_t_acc_06_a_killed_run_leaves_no_file_under_the_final_name(tmp_path: Pat
         assert temporary.parent == out.parent and temporary.name.startswith(".log.parquet.")
         assert temporary.stat().st_size > 0 and not out.exists()
         proc.send_signal(sig)
-        _, err = proc.communicate(timeout=30)
+        _, _err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -7,11 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
-from reading_support import FIXTURES, ingest, run_cli
 
 from cscmining.errors import ShareFolderError
 from cscmining.eventlog import write_event_log
 from cscmining.outputs import SHARE_DIR_ENV, write_text
+
+from reading_support import FIXTURES, ingest, run_cli
 
 CIN = FIXTURES / "cin_small.xml"
 

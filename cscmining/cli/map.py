@@ -17,14 +17,20 @@ from ..discover import MIN_SCORE, bottlenecks, process_map, rank_pressure, simpl
 from ..engines import open_log
 from ..errors import UsageError
 from ..focus import Condition, Level
+from ..outputs import force_option
 from ..protected import (
-    Guard, ProtectedMap, ShownEdge, ShownPoint, format_shown, phrase_text, shown_days,
+    Guard,
+    ProtectedMap,
+    ShownEdge,
+    ShownPoint,
+    format_shown,
+    phrase_text,
+    shown_days,
     shown_percent,
 )
 from ..render import plural
 from ..render.dot import METRICS, Metric, output_format, write_map
 from ..render.pressure_table import pressure_table
-from ..outputs import force_option
 from . import cli
 from .context import AppContext
 from .disclosure_options import disclosure_option

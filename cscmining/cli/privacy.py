@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..pseudonym import fingerprint, keygen as make_key, read_key
+from ..pseudonym import fingerprint, read_key
+from ..pseudonym import keygen as make_key
 from . import cli
 from .context import AppContext
 

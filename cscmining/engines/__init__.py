@@ -48,8 +48,19 @@ Engine = Literal["auto", "fast", "duckdb", "pm4py"]
 ENGINES: tuple[Engine, ...] = ("auto", "fast", "duckdb", "pm4py")
 
 __all__ = [
-    "ENGINES", "Engine", "Chunk", "LogSource", "FrameSource", "ArrowSource", "DuckDBSource",
-    "LogFiles", "as_source", "choose_engine", "open_log", "focused_chunks", "with_as_at",
+    "ENGINES",
+    "ArrowSource",
+    "Chunk",
+    "DuckDBSource",
+    "Engine",
+    "FrameSource",
+    "LogFiles",
+    "LogSource",
+    "as_source",
+    "choose_engine",
+    "focused_chunks",
+    "open_log",
+    "with_as_at",
 ]
 
 

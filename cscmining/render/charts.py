@@ -84,7 +84,7 @@ _VALUE_TEXT = 15  # height of a value label
 
 def _shown_max(values: Sequence[Shown]) -> float:
     numbers = [float(v) for v in values if not isinstance(v, str)]
-    return max(numbers + [0.0])
+    return max([*numbers, 0.0])
 
 
 def _slots(ticks: Sequence[Tick], width: float) -> tuple[float, float]:

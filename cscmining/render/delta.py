@@ -32,7 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..compare import (
-    METRICS, MIN_MOVES, STEPS, Comparison, Delta, Measure, Metric, Shift, busier_rate,
+    METRICS,
+    MIN_MOVES,
+    STEPS,
+    Comparison,
+    Delta,
+    Measure,
+    Metric,
+    Shift,
+    busier_rate,
     values_text,
 )
 from ..disclosure import NONE, SUPPRESSED, Count, Policy, format_count
@@ -40,8 +48,25 @@ from ..errors import UsageError
 from ..protected import Guard
 from . import days, number, plural
 from .dot import (
-    FONT, HIDDEN, HIDDEN_FILL, INK, _attrs, _f, _graph_layout, _h, _hidden_line, _key_row,
-    _row, _size, _swatch, arrow_size, label_lines, pen_width, quote, render, write_source,
+    FONT,
+    HIDDEN,
+    HIDDEN_FILL,
+    INK,
+    _attrs,
+    _f,
+    _graph_layout,
+    _h,
+    _hidden_line,
+    _key_row,
+    _row,
+    _size,
+    _swatch,
+    arrow_size,
+    label_lines,
+    pen_width,
+    quote,
+    render,
+    write_source,
 )
 
 #: ColorBrewer Blues and Oranges (colour-blind safe), by step: −3 … 3. Lines need the darker

@@ -41,7 +41,14 @@ from ..discover import Edge, MapResult, Node, PressurePoint, percent
 from ..errors import CscMiningError, UsageError
 from ..outputs import atomic_path
 from ..protected import (
-    Figure, Guard, Phrase, ProtectedMap, ShownEdge, ShownNode, ShownPoint, shown_days,
+    Figure,
+    Guard,
+    Phrase,
+    ProtectedMap,
+    ShownEdge,
+    ShownNode,
+    ShownPoint,
+    shown_days,
     shown_percent,
 )
 from . import count, day, days, plural

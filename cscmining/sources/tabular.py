@@ -48,7 +48,7 @@ class Match:
     positions: dict[str, int]
 
 
-def recognise(headers: list[str], candidates: list[Candidate]) -> Match | None | list[str]:
+def recognise(headers: list[str], candidates: list[Candidate]) -> Match | list[str] | None:
     """The table these headers belong to; or the missing columns of a near miss; or None.
 
     All required columns present: the most specific table (most required columns) wins.
