@@ -477,28 +477,59 @@ def case_attribute_values(case_attrs: pd.DataFrame) -> pd.DataFrame:
     a child with no value for an attribute gets NaN.
     """
     names = [c for c in case_attrs.columns if c != CASE]
-    case_codes, cases = pd.factorize(case_attrs[CASE], sort=True)
+    case_codes, cases = sorted_codes(case_attrs[CASE])
     columns = {CASE_PREFIX + name: most_frequent(case_codes, case_attrs[name], len(cases))
                for name in names}
     return pd.DataFrame(columns, index=pd.Index(cases, name=CASE))
 
 
+def sorted_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(values, sort=True)``: codes (-1 for missing) into the sorted distinct
+    values. A categorical is worked on its categories (the present ones, sorted once), not
+    by hashing its rows: the readers hand over a million rows of a few thousand ids so."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = pd.factorize(values, sort=True)
+        return codes, pd.Index(uniques)
+    codes = values.cat.codes.to_numpy()
+    categories = values.cat.categories
+    present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(categories)))
+    if not len(present):
+        return np.full(len(codes), -1, dtype=np.int64), categories[:0]
+    order = present[categories.take(present).argsort()]
+    rank = np.full(len(categories), -1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return np.where(codes >= 0, rank[np.maximum(codes, 0)], -1), categories.take(order)
+
+
 def most_frequent(case_codes: np.ndarray, values: pd.Series, cases: int) -> np.ndarray:
     """Per child (``case_codes`` 0..cases-1), its most frequent non-blank value, ties to the
-    smallest value; NaN for a child with none. Vectorised: counts of (child, value) pairs,
-    one lexsort."""
+    smallest value; NaN for a child with none.
+
+    Vectorised: nearly every child's rows agree, and a per-child minimum and maximum of the
+    sorted value codes find those in two passes; only the children whose rows disagree go
+    through the counts of (child, value) pairs and one lexsort.
+    """
     out = np.full(cases, np.nan, dtype=object)
     valid = values.notna().to_numpy() & (case_codes >= 0)
-    value_codes, uniques = pd.factorize(values[valid], sort=True)
+    value_codes, uniques = sorted_codes(values[valid])
     if not len(uniques):
         return out
-    pairs, counts = np.unique(case_codes[valid].astype(np.int64) * len(uniques) + value_codes,
-                              return_counts=True)
-    case_of, value_of = np.divmod(pairs, len(uniques))
-    order = np.lexsort((value_of, -counts, case_of))  # by child, most frequent, smallest
-    first = np.r_[True, case_of[order][1:] != case_of[order][:-1]]
-    chosen = order[first]
-    out[case_of[chosen]] = np.asarray(uniques, dtype=object)[value_of[chosen]]
+    children = case_codes[valid].astype(np.int64)
+    low = np.full(cases, len(uniques), dtype=np.int64)
+    high = np.full(cases, -1, dtype=np.int64)
+    np.minimum.at(low, children, value_codes)
+    np.maximum.at(high, children, value_codes)
+    chosen = np.where(low <= high, low, -1)
+    disagree = (low < high)[children]
+    if disagree.any():
+        pairs, counts = np.unique(children[disagree] * len(uniques) + value_codes[disagree],
+                                  return_counts=True)
+        case_of, value_of = np.divmod(pairs, len(uniques))
+        order = np.lexsort((value_of, -counts, case_of))  # by child, most frequent, smallest
+        first = np.r_[True, case_of[order][1:] != case_of[order][:-1]]
+        chosen[case_of[order[first]]] = value_of[order[first]]
+    known = chosen >= 0
+    out[known] = np.asarray(uniques, dtype=object)[chosen[known]]
     return out
 
 
@@ -506,25 +537,47 @@ def attach_case_attributes(frame: pd.DataFrame, case_attrs: pd.DataFrame) -> pd.
     """Add ``case:*`` columns (one value per child, see `case_attribute_values`) to every event.
 
     With a categorical child column each attribute is looked up once per child and spread
-    to the events as categorical codes (not joined row by row).
+    to the events as categorical codes (not joined row by row); when the attribute rows'
+    child column is categorical too, the children of both are matched once, on their
+    distinct ids (`_shared_child_codes`), and the choosing works on integer codes throughout.
     """
     if case_attrs.empty or frame.empty:
         return frame
-    per_case = case_attribute_values(case_attrs)
     case = frame[CASE]
     if not isinstance(case.dtype, pd.CategoricalDtype):
-        return frame.join(per_case, on=CASE)
-    where = per_case.index.get_indexer(case.cat.categories)
-    codes = case.cat.codes.to_numpy()
-    rows = np.where(codes >= 0, where[np.maximum(codes, 0)] if len(where) else -1, -1)
+        return frame.join(case_attribute_values(case_attrs), on=CASE)
+    if isinstance(case_attrs[CASE].dtype, pd.CategoricalDtype):
+        rows, attr_rows, children = _shared_child_codes(case, case_attrs[CASE])
+        per_case = {CASE_PREFIX + name: most_frequent(attr_rows, case_attrs[name], children)
+                    for name in case_attrs.columns if name != CASE}
+    else:
+        chosen = case_attribute_values(case_attrs)
+        where = chosen.index.get_indexer(case.cat.categories)
+        codes = case.cat.codes.to_numpy()
+        rows = np.where(codes >= 0, where[np.maximum(codes, 0)] if len(where) else -1, -1)
+        per_case = {name: chosen[name].to_numpy() for name in chosen.columns}
     columns = {}
-    for name in per_case.columns:
-        found, uniques = pd.factorize(per_case[name])
+    for name, values in per_case.items():
+        found, uniques = pd.factorize(values)
         columns[name] = pd.Categorical.from_codes(
             np.where(rows >= 0, found[np.maximum(rows, 0)] if len(found) else -1, -1),
             categories=uniques, validate=False,
         )
     return frame.assign(**columns)
+
+
+def _shared_child_codes(events: pd.Series, attrs: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """Two categorical child columns as codes into one numbering of the children of both
+    (-1: none), and how many children that numbering has: one factorize of the two sets of
+    categories, never of the rows."""
+    found, union = pd.factorize(events.cat.categories.append(attrs.cat.categories))
+    split = len(events.cat.categories)
+
+    def recoded(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
+        return np.where(codes >= 0, table[np.maximum(codes, 0)], -1) if len(table) else codes.astype(np.int64)
+
+    return (recoded(events.cat.codes.to_numpy(), found[:split]),
+            recoded(attrs.cat.codes.to_numpy(), found[split:]), len(union))
 
 
 def assemble(
@@ -665,10 +718,11 @@ def from_records(
 
 def write_event_log(log: EventLog, path: Path) -> Path:
     """Write the log as Parquet (default), CSV or XES, chosen by the file extension."""
+    from ._memory import ordinary_pages
     from .outputs import atomic_path, csv_safe
 
     suffix = path.suffix.lower()
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, ordinary_pages():
         if suffix in (".parquet", ".pq", ""):
             _write_parquet(log, tmp)
         elif suffix == ".csv":

@@ -8,8 +8,7 @@ every analysis command calls: it takes either one event log written earlier or r
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._memory import ordinary_pages
 from .accounting import MAX_REJECT_RATE, TableAccount, check_reject_rates
 from .columns import CASE, FILE, TIMESTAMP
 from .dates import DATE_FUTURE
@@ -26,7 +26,14 @@ from .logmap import LogMap, check_activities, load_logmap, shipped_logmaps
 from .pseudonym import check_key, check_la, fingerprint, pseudonymise_columns
 from .sources import ReadResult, expand_inputs, read_files
 from .sources.base import RawTable
-from .sources.engine import BIRTH_DATE, SUPERSEDED, concat_events, empty_events, process_table
+from .sources.engine import (
+    BIRTH_DATE,
+    SUPERSEDED,
+    concat_events,
+    empty_events,
+    process_table,
+    union_categoricals,
+)
 from .vocabulary import Vocabulary, load_vocabulary
 
 #: age bands of the DfE's children-looked-after tables, by age at the child's first event
@@ -56,7 +63,7 @@ def build_event_log(
     a ``key`` (see `pseudonym.read_key`) child ids become keyed pseudonyms in the domain of LA
     ``la``.
     """
-    with _without_huge_pages():
+    with ordinary_pages():  # see `_memory`: no huge pages for short-lived arrays
         return _build_event_log(
             inputs, as_at=as_at, logmaps=logmaps, encoding=encoding, keep_going=keep_going,
             vocabulary=vocabulary, progress=progress, key=key, la=la, max_reject_rate=max_reject_rate,
@@ -105,27 +112,6 @@ def _build_event_log(
     log.key_fingerprint = fingerprint(key) if key is not None else None
     _check_events_reached_log(accounts, log)
     return log, read
-
-
-@contextmanager
-def _without_huge_pages() -> Iterator[None]:
-    """numpy's huge-page advice off for the duration (restored after).
-
-    numpy asks the kernel for 2 MiB pages for every large array; building a log allocates
-    and frees hundreds of short-lived arrays of a few to tens of MiB, and the kernel zeroes
-    each fresh huge page: on a 3 M-row input that took a third of the run (2+ s of system
-    time), against under a second with ordinary pages. A no-op where numpy lacks the switch.
-    """
-    try:
-        from numpy._core.multiarray import _set_madvise_hugepage
-    except ImportError:  # numpy < 2
-        yield
-        return
-    previous = _set_madvise_hugepage(False)
-    try:
-        yield
-    finally:
-        _set_madvise_hugepage(previous)
 
 
 def _provenance(path: str, sha256: str, encoding: str | None) -> dict[str, str]:
@@ -199,9 +185,23 @@ def _events_from_tables(
     # a run whose files hold no rows at all (an XML with no children) still has the columns;
     # event text columns are categorical (see `sources.engine`) and stay so when concatenated
     frame = concat_events(events) if events else empty_events()
-    attr_frame = pd.concat([a for a in attrs if len(a)], ignore_index=True) if any(len(a) for a in attrs) \
-        else pd.DataFrame(columns=[CASE])
-    return frame, attr_frame, accounts
+    return frame, _concat_case_attributes(attrs), accounts
+
+
+def _concat_case_attributes(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The tables' case attribute rows one after the other (as ``pd.concat``), categorical
+    columns kept categorical over the union of their categories (``pd.concat`` would make
+    them a Python string per row)."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=[CASE])
+    names = list(dict.fromkeys(c for f in frames for c in f.columns))
+    categorical = [c for c in names if any(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames if c in f)]
+    out = pd.concat([f.drop(columns=[c for c in categorical if c in f]) for f in frames], ignore_index=True)
+    lengths = [len(f) for f in frames]
+    for name in categorical:
+        out[name] = union_categoricals([f[name].array if name in f else None for f in frames], lengths)
+    return out[names]
 
 
 def _reference_date(tables: list[RawTable], events: pd.DataFrame) -> date:
@@ -223,10 +223,37 @@ def _attribute_conflicts(case_attrs: pd.DataFrame) -> list[str]:
     names = [c for c in case_attrs.columns if c != CASE]
     if case_attrs.empty or not names:
         return []
-    several = (case_attrs.groupby(CASE, sort=False, observed=True)[names].nunique() > 1).sum()
-    return [f"{ATTRIBUTE_CONFLICT}: {int(n):,} child(ren) have more than one {name} in the input "
+    case_codes, cases = _codes(case_attrs[CASE])
+    several = {name: _children_with_several(case_codes, len(cases), case_attrs[name]) for name in names}
+    return [f"{ATTRIBUTE_CONFLICT}: {n:,} child(ren) have more than one {name} in the input "
             "rows; the log keeps each child's most frequent value (a tie: the first in order)"
             for name, n in several.items() if n]
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of ``values`` (-1: missing) and the values they stand for; a
+    categorical's own codes, else ``pd.factorize``."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), values.cat.categories
+    codes, uniques = pd.factorize(values)
+    return codes, pd.Index(uniques)
+
+
+def _children_with_several(case_codes: np.ndarray, cases: int, values: pd.Series) -> int:
+    """How many children (``case_codes`` 0..cases-1) have more than one distinct non-blank
+    value: those whose smallest and largest value codes differ."""
+    if values.dtype.kind == "M":
+        stamps = values.to_numpy(dtype="datetime64[ns]")
+        codes, valid = stamps.view(np.int64), ~np.isnat(stamps)
+    else:
+        codes = _codes(values)[0].astype(np.int64)
+        valid = codes >= 0
+    valid &= case_codes >= 0
+    low = np.full(cases, np.iinfo(np.int64).max)
+    high = np.full(cases, np.iinfo(np.int64).min)
+    np.minimum.at(low, case_codes[valid], codes[valid])
+    np.maximum.at(high, case_codes[valid], codes[valid])
+    return int((low < high).sum())
 
 
 def _with_age_band(case_attrs: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
@@ -234,8 +261,8 @@ def _with_age_band(case_attrs: pd.DataFrame, events: pd.DataFrame) -> pd.DataFra
 
     A child whose rows give different dates of birth gets the band of the one chosen like
     every case attribute (`eventlog.case_attribute_values`): by content, not row order.
-    Each row gets its child's band (None: no date of birth, no event, or born after the
-    first event); the rows keep their order, which nothing downstream depends on.
+    Each row gets its child's band, as a categorical (missing: no date of birth, no event, or
+    born after the first event); the rows keep their order, which nothing downstream depends on.
 
     Worked per child on integer codes, never by joining a million rows on their ids.
     """
@@ -244,11 +271,13 @@ def _with_age_band(case_attrs: pd.DataFrame, events: pd.DataFrame) -> pd.DataFra
     attrs = case_attrs.drop(columns=[BIRTH_DATE])
     if events.empty or not case_attrs[BIRTH_DATE].notna().any():
         return attrs
-    case_codes, cases = pd.factorize(case_attrs[CASE])
+    case_codes, cases = _codes(case_attrs[CASE])
     dob = _chosen_per_child(case_codes, case_attrs[BIRTH_DATE], len(cases))
-    first = _first_event_dates(events, pd.Index(cases))
-    band = _age_bands(dob, first)
-    return attrs.assign(age_band=np.where(case_codes >= 0, band[case_codes], None))
+    first = _first_event_dates(events, cases)
+    band_codes, bands = pd.factorize(_age_bands(dob, first))
+    per_row = np.where(case_codes >= 0, band_codes[np.maximum(case_codes, 0)], -1) if len(cases) else case_codes
+    return attrs.assign(age_band=pd.Categorical.from_codes(
+        per_row, categories=pd.Index(bands, dtype="str"), validate=False))
 
 
 def _chosen_per_child(case_codes: np.ndarray, values: pd.Series, cases: int) -> np.ndarray:

@@ -17,7 +17,9 @@ from cscmining.eventlog import (
     _group_ids,
     _rank,
     _reported_by_several_sources,
+    attach_case_attributes,
     case_attribute_values,
+    sorted_codes,
 )
 from cscmining.ingest import AGE_BANDS, _with_age_band
 from cscmining.sources.engine import _encode_cells
@@ -154,3 +156,23 @@ def test_age_band_left_out_without_any_date_of_birth() -> None:
     case_attrs = pd.DataFrame({CASE: ["a", "b"], "birth_date": pd.Series([pd.NaT, pd.NaT]), "sex": ["1", "2"]})
     events = pd.DataFrame({CASE: pd.Categorical(["a"]), TIMESTAMP: pd.to_datetime(["2020-01-01"])})
     assert list(_with_age_band(case_attrs, events).columns) == [CASE, "sex"]
+
+
+def test_sorted_codes_of_a_categorical_match_factorize() -> None:
+    values = pd.Series(["b", None, "a", "c", "a", "b"], dtype="str")
+    # unused and unsorted categories: only the present values are numbered, in sorted order
+    categorical = values.astype(pd.CategoricalDtype(pd.Index(["c", "z", "b", "a"], dtype="str")))
+    codes, uniques = sorted_codes(categorical)
+    expected_codes, expected = pd.factorize(values, sort=True)
+    assert codes.tolist() == expected_codes.tolist()
+    assert uniques.tolist() == list(expected)
+
+
+def test_case_attributes_from_categorical_rows_match_plain_rows() -> None:
+    rng = np.random.default_rng(3)
+    ids = np.array([f"c{i:02d}" for i in range(40)])
+    attrs = pd.DataFrame({CASE: rng.choice(ids, 400), "sex": rng.choice(["1", "2", None], 400)})
+    events = pd.DataFrame({CASE: pd.Categorical(rng.choice(ids[5:], 300))})
+    plain = attach_case_attributes(events, attrs)
+    coded = attach_case_attributes(events, attrs.astype("category"))
+    assert coded["case:sex"].astype(object).tolist() == plain["case:sex"].astype(object).tolist()

@@ -1019,16 +1019,19 @@ def _check_against_reader(raw: RawTable, account: TableAccount, trailing: int) -
 def _case_attributes(
     table: TableMap, columns: dict[str, Column], dates: dict[str, _RowDates], used: np.ndarray,
 ) -> pd.DataFrame:
+    """One row per used row that describes a child: the child (categorical, of the same type
+    as the events' child column) and each case attribute, text as categoricals of the
+    normalised distinct cells (a Python string per row would cost more than the choosing)."""
     if not table.case_attributes:
         return pd.DataFrame(columns=[CASE])
     id_col = columns[table.id]
     rows = np.flatnonzero(used)
-    out = pd.DataFrame({CASE: id_col.values(id_col.distinct.ids[0])[rows]})
+    out = pd.DataFrame({CASE: _per_row(id_col, "id", id_col.distinct.ids[0], rows)})
     for name, column in table.case_attributes.items():
         if name == BIRTH_DATE:
             out[name] = dates[column].values[rows]
         else:
             col = columns[column]
-            normal = col.distinct.normal(table.normalise.get(column, "text"))
-            out[name] = normal.to_numpy(dtype=object)[col.codes[rows]]
+            kind = table.normalise.get(column, "text")
+            out[name] = _per_row(col, f"normal:{kind}", col.distinct.normal(kind), rows)
     return out
