@@ -205,3 +205,15 @@ def test_input_path_order_does_not_matter(tmp_path) -> None:
     assert [a.to_dict() for a in first.accounts] == [a.to_dict() for a in second.accounts]
     # a file named twice (directly and inside its folder) is read once
     assert len([a for a in first.accounts if a.path.endswith("list_3_referrals.csv")]) == 1
+
+
+def test_cases_counts_the_children_of_a_sorted_log_and_of_its_subsets() -> None:
+    """`EventLog.cases` counts runs of the sorted child column: it must equal the number of
+    distinct children, whatever order the records came in and after a filter."""
+    records = [("b", "Referral", "2024-01-02"), ("a", "Referral", "2024-01-03"),
+               ("b", "Assessment start", "2024-01-05"), ("c", "Referral", "2024-01-01"),
+               ("a", "Case closed", "2024-02-01")]
+    log = from_records(records)
+    assert log.cases == 3 == log.frame["case:concept:name"].nunique()
+    assert log.with_frame(log.frame[log.frame["concept:name"] == "Referral"]).cases == 3
+    assert log.with_frame(log.frame.iloc[0:0]).cases == 0
