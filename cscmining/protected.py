@@ -448,7 +448,7 @@ def _measures(result: MapResult, policy: Policy) -> list[tuple[FlowGraph[int], F
 
 def check_complement(filtered: MapResult, whole: MapResult, policy: Policy, *,
                      what: str) -> None:
-    """Refuse a filtered shareable map whose excluded children are 1 … K-1 (T-SDC-10).
+    """Refuse a filtered strict map whose excluded children are 1 … K-1 (T-SDC-10).
 
     Two shareable outputs of one log, one for every child and one filtered ("all
     referrals" and "referrals outside team North"), give the excluded children's count by
@@ -458,8 +458,13 @@ def check_complement(filtered: MapResult, whole: MapResult, policy: Policy, *,
     `UsageError`, saying which filter and why, never a value. A filter that leaves out
     nobody or at least K children at every count passes. Only differences against the
     *unfiltered* map are caught, not between two filtered outputs (README).
+
+    Only at strict: a count worked out by subtraction is what secondary suppression guards
+    against, and the SPEC gives that to strict (for sharing beyond the LA); at standard,
+    inside the LA, a filtered report (one team, one age band) would be refused for almost any
+    rare move on the detail map.
     """
-    if not policy.shareable:
+    if not policy.secondary:
         return
     whole_terms = [graph.terms() for graph, _ in _measures(whole, policy)]
     for (graph, shown), everyone in zip(_measures(filtered, policy), whole_terms, strict=True):

@@ -158,7 +158,7 @@ def report_context(
     window = _window(focused.as_at, start, end)
     maps = {level: process_map(log, start=start, end=end, where=where, level=level)
             for level in ("summary", "detail")}
-    if policy.shareable and (start or end or where):
+    if policy.secondary and (start or end or where):  # differencing: see `check_complement`
         said = "; ".join(describe_focus(start=start, end=end, where=where))
         for level, result in maps.items():
             check_complement(result, process_map(log, level=level), policy,

@@ -196,20 +196,22 @@ def test_report_with_a_split_date_at_a_shareable_level(tmp_path: Path, level: st
 
 
 def test_a_filter_that_leaves_out_a_few_children_is_refused(tmp_path: Path) -> None:
-    """T-SDC-10: with North 30 children and South 3, a shareable "North only" report beside
-    one for all children would give South's 3 away by subtraction (33 − 30), though each
-    report alone shows nothing below K. Refused at standard and strict; the message names
-    the filter, never a count."""
+    """T-SDC-10: with North 30 children and South 3, a strict "North only" report beside one
+    for all children would give South's 3 away by subtraction (33 - 30), though each report
+    alone shows nothing below K. Refused at strict (secondary suppression's level); the
+    message names the filter, never a count. Standard (inside the LA) and none write it."""
     few = _cohorts(south_short=3, south_full=0)
     log = write_event_log(few, tmp_path / "log.parquet")
     out = tmp_path / "north.html"
-    code, _, err = run_cli("report", log, "-o", out, "--where", "team=North")
-    assert code == 2 and "fewer than 6 children" in err and "differencing" in err
+    code, _, err = run_cli("report", log, "-o", out, "--where", "team=North", "--disclosure", "strict")
+    assert code == 2 and "fewer than 10 children" in err and "differencing" in err
     assert "(team = North)" in err and not out.exists()
     assert not any(str(n) in err for n in (3, 30, 33))
     with pytest.raises(UsageError, match="fewer than 10 children"):
         write_report(few, out, where=[("team", "North")], disclosure="strict")
-    write_report(few, out, where=[("team", "North")], disclosure="none")  # the analyst's own
+    for level in ("standard", "none"):
+        write_report(few, tmp_path / f"{level}.html", where=[("team", "North")], disclosure=level)
+        assert (tmp_path / f"{level}.html").exists()
 
 
 def test_a_filter_whose_complement_is_large_or_empty_passes(tmp_path: Path) -> None:
