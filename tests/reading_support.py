@@ -20,6 +20,28 @@ from cscmining.sources import ReadResult
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+#: the headers of an SSDA903 episodes file, an SSDA903 header file and Annex A list 3
+EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
+HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
+L3 = "Child Unique ID,Gender,Date of referral,Referral Source,Allocated Team"
+
+
+def episode(child: str, decom: str, dec: str = "", rec: str = "", rne: str = "S", place: str = "U4") -> str:
+    """One row of an SSDA903 episodes file (`EP`)."""
+    return f"{child},{decom},{rne},V2,N1,{place},PR1,{dec},{rec},,,,"
+
+
+def file_error(*paths: Path, **options: Any) -> tuple[str, str]:
+    """(code, message) of the one file error reading ``paths`` gives."""
+    import pytest
+
+    from cscmining.errors import InputFilesError
+
+    with pytest.raises(InputFilesError) as info:
+        ingest(*paths, **options)
+    (error,) = info.value.errors
+    return error.code, str(error)
+
 
 def ingest(*paths: Path | str, **options: Any) -> tuple[EventLog, ReadResult]:
     """`build_event_log` on the given files or folders."""

@@ -17,9 +17,8 @@ import pytest
 
 from cscmining.eventlog import read_event_log
 
-from reading_support import FIXTURES, events, run_cli, write_csv
+from reading_support import EP, FIXTURES, events, run_cli, write_csv
 
-EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
 #: a value planted in bad rows and files: it must never appear in what the user sees
 SECRET = "ZQX9931"
 

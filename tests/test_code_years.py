@@ -20,9 +20,18 @@ from cscmining.errors import LogMapError
 from cscmining.eventlog import read_event_log, write_event_log
 from cscmining.logmap import load_logmap
 
-from reading_support import FIXTURES, acc, account, build_xlsx, events, ingest, run_cli, write_csv
+from reading_support import (
+    EP,
+    FIXTURES,
+    acc,
+    account,
+    build_xlsx,
+    events,
+    ingest,
+    run_cli,
+    write_csv,
+)
 
-EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
 AS_AT = date(2027, 1, 1)
 
 

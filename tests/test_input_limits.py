@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from test_reading_cases import file_error
 
 from cscmining.sources import (
     DEFAULT_MAX_FILE_SIZE,
@@ -15,10 +14,7 @@ from cscmining.sources import (
     Limits,
 )
 
-from reading_support import build_xlsx, events, ingest, run_cli, write_csv
-
-EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
-L3 = "Child Unique ID,Gender,Date of referral,Referral Source,Allocated Team"
+from reading_support import EP, L3, build_xlsx, events, file_error, ingest, run_cli, write_csv
 
 
 def _episodes(path: Path, children: int) -> Path:

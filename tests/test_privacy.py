@@ -37,9 +37,8 @@ from cscmining.pseudonym import (
     read_key,
 )
 
-from reading_support import FIXTURES, write_csv
+from reading_support import EP, FIXTURES, write_csv
 
-EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
 #: six-digit ids (the shape most case systems use) and ids with leading zeros
 IDS = ["123456", "004512", "987001", "000777"]
 

@@ -18,23 +18,19 @@ import pytest
 from cscmining.columns import CASE, TIMESTAMP
 from cscmining.errors import InputFilesError, UsageError
 
-from reading_support import FIXTURES, acc, account, build_xlsx, events, ingest, write_csv
-
-EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
-L3 = "Child Unique ID,Gender,Date of referral,Referral Source,Allocated Team"
-
-
-def episode(child: str, decom: str, dec: str = "", rec: str = "", rne: str = "S") -> str:
-    return f"{child},{decom},{rne},V2,N1,U4,PR1,{dec},{rec},,,,"
-
-
-def file_error(*paths: Path, **options) -> tuple[str, str]:
-    """(code, message) of the one file error reading ``paths`` gives."""
-    with pytest.raises(InputFilesError) as info:
-        ingest(*paths, **options)
-    (error,) = info.value.errors
-    return error.code, str(error)
-
+from reading_support import (
+    EP,
+    FIXTURES,
+    L3,
+    acc,
+    account,
+    build_xlsx,
+    episode,
+    events,
+    file_error,
+    ingest,
+    write_csv,
+)
 
 # --- §3.1 encoding, file and structure ----------------------------------------------------
 

@@ -21,10 +21,7 @@ from cscmining.discover import process_map
 from cscmining.errors import AccountingError, RejectRateError
 from cscmining.eventlog import EventLog, assemble
 
-from reading_support import FIXTURES, acc, account, ingest, run_cli, write_csv
-
-EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
-
+from reading_support import EP, FIXTURES, acc, account, ingest, run_cli, write_csv
 
 run = run_cli
 

@@ -19,26 +19,23 @@ import pytest
 from cscmining.codes import NORMALISERS
 from cscmining.columns import ACTIVITY
 from cscmining.discover import process_map
-from cscmining.errors import CscMiningError, InputFilesError, UsageError
+from cscmining.errors import CscMiningError, UsageError
 from cscmining.variants import variants
 
-from reading_support import FIXTURES, acc, account, build_xlsx, events, ingest, write_csv
-
-EP = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
-HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
-L3 = "Child Unique ID,Gender,Date of referral,Referral Source,Allocated Team"
-
-
-def episode(child: str, decom: str, dec: str = "", rec: str = "", rne: str = "S", place: str = "U4") -> str:
-    return f"{child},{decom},{rne},V2,N1,{place},PR1,{dec},{rec},,,,"
-
-
-def file_error(*paths: Path, **options) -> tuple[str, str]:
-    with pytest.raises(InputFilesError) as info:
-        ingest(*paths, **options)
-    (error,) = info.value.errors
-    return error.code, str(error)
-
+from reading_support import (
+    EP,
+    FIXTURES,
+    HEADER,
+    L3,
+    acc,
+    account,
+    build_xlsx,
+    episode,
+    events,
+    file_error,
+    ingest,
+    write_csv,
+)
 
 # --- §3.1 encodings -----------------------------------------------------------------------
 
