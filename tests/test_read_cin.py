@@ -155,3 +155,23 @@ def test_as_at_replaces_the_reference_date_as_the_future_limit() -> None:
         4, 2, events=3, rejected={"ID_MISSING": 1, "DATE_FUTURE": 1}, flags={"END_BEFORE_START": 1})
     assert account(earlier, "assessments") == acc(3, 1, events=2, rejected={"DATE_FUTURE": 2})
     assert account(earlier, "section47") == acc(2, 1, events=2, rejected={"DATE_FUTURE": 1})
+
+
+def test_namespaces_comments_and_cdata_change_nothing(tmp_path) -> None:
+    """What XML allows anywhere in a census: a default namespace, comments and processing
+    instructions between and inside records, CDATA text. The parser keeps only elements and
+    their text, so the events and accounts are those of the plain fixture."""
+    text = SMALL.read_text()
+    text = text.replace("<Message>", '<Message xmlns="http://www.dfe.gov.uk/CoreTransferProtocol">', 1)
+    text = text.replace("<Child>", "<!-- child --><?review later?><Child><!-- inside -->")
+    text = text.replace("<Ethnicity>WBRI</Ethnicity>", "<Ethnicity><![CDATA[WBRI]]><!-- x --></Ethnicity>")
+    text = text.replace("<CINreferralDate>2024-06-01", "<CINreferralDate><!-- keyed late -->2024-06-01")
+    path = tmp_path / "cin.xml"
+    path.write_text(text)
+    log, read = ingest(path)
+    plain, _ = ingest_fixture(SMALL)
+    assert events(log) == SMALL_EXPECTED
+    assert [a.to_dict() | {"path": ""} for a in log.accounts] == [
+        a.to_dict() | {"path": ""} for a in plain.accounts]
+    assert log.frame.groupby(CASE)["case:ethnicity"].first().to_dict() == {"0042": "MWBC", "C001": "WBRI"}
+    assert read.errors == []

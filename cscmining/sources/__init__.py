@@ -12,6 +12,7 @@ import codecs
 import hashlib
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,49 +73,126 @@ def expand_inputs(inputs: list[Path] | tuple[Path, ...]) -> list[Path]:
 
 
 def read_files(files: list[Path], logmaps: list[LogMap], encoding: str | None) -> ReadResult:
-    """Read every file; a file that cannot be read becomes an error, the others go on."""
+    """Read every file; a file that cannot be read becomes an error, the others go on.
+
+    Files are read side by side on the machine's cores (threads: the xlsx and XML parsers and
+    Arrow's CSV reader do their work outside Python's lock), and their results gathered in
+    the order of ``files``, so the outcome does not depend on which finished first.
+    """
     candidates = [Candidate(m, t) for m in logmaps for t in m.tables]
     limits = Limits.from_environment()
+
+    def read(path: Path) -> _FileRead:
+        return _read_path(path, encoding, candidates, limits)
+
+    workers = min(len(files), _cores())
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cscmining-read") as pool:
+            reads = list(pool.map(read, files))
+    else:
+        reads = [read(path) for path in files]
     result = ReadResult()
-    for path in files:
-        try:
-            limits.check_file(path)
-            data = path.read_bytes()
-        except OSError as exc:
-            result.errors.append(InputFileError(path, "UNREADABLE", exc.strerror or "cannot be read"))
+    for one in reads:
+        if one.sha256 is not None:
+            result.hashes[str(one.path)] = one.sha256
+        result.notes.extend(one.notes)
+        if one.error is not None:
+            result.errors.append(one.error)
             continue
-        except InputFileError as exc:
-            result.errors.append(exc)
-            continue
-        result.hashes[str(path)] = hashlib.sha256(data).hexdigest()
-        try:
-            tables = _read_one(path, data, encoding, candidates, result.notes)
-            limits.check_rows(tables)
-        except InputFileError as exc:
-            result.errors.append(exc)
-            continue
-        result.notes.extend(mojibake_notes(tables))
-        result.encodings.update({str(path): t.encoding for t in tables if t.encoding})
-        for table in tables:
-            if table.ignored_columns:
-                where = f"{path} [{table.sheet}]" if table.sheet else str(path)
-                result.notes.append(f"{where}: {len(table.ignored_columns)} column(s) not used: "
-                                    + ", ".join(table.ignored_columns))
-        result.tables.extend(tables)
+        result.encodings.update({str(one.path): t.encoding for t in one.tables if t.encoding})
+        result.tables.extend(one.tables)
     return result
 
 
-def _read_one(path: Path, data: bytes, encoding: str | None, candidates: list[Candidate], notes: list[str]) -> list[RawTable]:
-    if not data or data.isspace():  # as `not data.strip()`, without copying the file
-        raise InputFileError(path, "EMPTY_FILE", "the file is empty")
-    if data.startswith(_ZIP_MAGIC):
+def _cores() -> int:
+    """The cores this process may run on (its affinity, where the system reports one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass
+class _FileRead:
+    """What reading one file gave: its hash (once its bytes were read), tables and notes, or
+    the error that stopped it."""
+
+    path: Path
+    sha256: str | None = None
+    tables: list[RawTable] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: InputFileError | None = None
+
+
+def _read_path(path: Path, encoding: str | None, candidates: list[Candidate], limits: Limits) -> _FileRead:
+    one = _FileRead(path)
+    try:
+        limits.check_file(path)
+        head, data, one.sha256 = _bytes_and_hash(path)
+        one.tables = _read_one(path, head, data, encoding, candidates, one.notes)
+        limits.check_rows(one.tables)
+    except OSError as exc:
+        one.error = InputFileError(path, "UNREADABLE", exc.strerror or "cannot be read")
+        return one
+    except InputFileError as exc:
+        one.error = exc
+        return one
+    one.notes.extend(mojibake_notes(one.tables))
+    for table in one.tables:
+        if table.ignored_columns:
+            where = f"{path} [{table.sheet}]" if table.sheet else str(path)
+            one.notes.append(f"{where}: {len(table.ignored_columns)} column(s) not used: "
+                             + ", ".join(table.ignored_columns))
+    return one
+
+
+#: bytes enough to tell a file's kind (`_read_one`) and an XML file's declared encoding
+_HEAD = 64 * 1024
+
+
+def _bytes_and_hash(path: Path) -> tuple[bytes, bytes | None, str]:
+    """The file's first bytes, its whole content when a reader needs it in memory (CSV, and
+    anything not recognised as XML or xlsx), and its sha256.
+
+    An XML or xlsx file is hashed in chunks and left to its parser to stream: holding a
+    census of a hundred megabytes in memory only to hash it would undo the streaming.
+    """
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        head = fh.read(_HEAD)
+        if not _streamed(head):
+            data = head + fh.read()
+            return head, data, hashlib.sha256(data).hexdigest()
+        digest.update(head)
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return head, None, digest.hexdigest()
+
+
+def _streamed(head: bytes) -> bool:
+    """A file its parser reads from disk (xlsx, XML) rather than from bytes in memory."""
+    return head.startswith(_ZIP_MAGIC) or _xml_head(head)
+
+
+def _xml_head(head: bytes) -> bool:
+    return head[:512].lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"<")
+
+
+def _read_one(
+    path: Path, head: bytes, data: bytes | None, encoding: str | None, candidates: list[Candidate],
+    notes: list[str],
+) -> list[RawTable]:
+    """The file's tables, by its kind; ``data`` is its content (None for a streamed kind)."""
+    if head.startswith(_ZIP_MAGIC):
         tables, skipped = read_xlsx_tables(path, candidates)
         if skipped:
             notes.append(f"{path}: sheet(s) not recognised and skipped: " + ", ".join(skipped))
         return _decoded_as(tables, XLSX)
-    head = data[:512].lstrip(b"\xef\xbb\xbf").lstrip()
-    if head.startswith(b"<"):
-        return _decoded_as(read_xml(path), xml_encoding(data))
+    if _xml_head(head):
+        return _decoded_as(read_xml(path), xml_encoding(head))
+    assert data is not None  # every other kind was read whole (`_bytes_and_hash`)
+    if not data or data.isspace():  # as `not data.strip()`, without copying the file
+        raise InputFileError(path, "EMPTY_FILE", "the file is empty")
     if data[:8].startswith((b"\xd0\xcf\x11\xe0", b"%PDF")):
         raise InputFileError(path, "UNKNOWN_FORMAT", "an old .xls or a PDF; save it as .xlsx or CSV UTF-8")
     return [read_csv_table(path, data, encoding, candidates)]
