@@ -67,7 +67,19 @@ class EventLog:
         case = self.frame[CASE]
         if case.empty:
             return 0
-        values = case.cat.codes.to_numpy() if isinstance(case.dtype, pd.CategoricalDtype) else case.to_numpy()
+        if isinstance(case.dtype, pd.CategoricalDtype):
+            codes = case.cat.codes.to_numpy()
+            return int((codes[1:] != codes[:-1]).sum()) + 1
+        if isinstance(case.dtype, pd.StringDtype) and case.dtype.storage == "pyarrow":
+            # compared in Arrow: ``to_numpy`` would make a Python string of every id
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            ids = case.array.__arrow_array__()
+            ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+            changes = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1))
+            return pc.sum(changes, min_count=0).as_py() + 1
+        values = case.to_numpy()
         return int((values[1:] != values[:-1]).sum()) + 1
 
     @property

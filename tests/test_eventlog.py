@@ -217,3 +217,10 @@ def test_cases_counts_the_children_of_a_sorted_log_and_of_its_subsets() -> None:
     assert log.cases == 3 == log.frame["case:concept:name"].nunique()
     assert log.with_frame(log.frame[log.frame["concept:name"] == "Referral"]).cases == 3
     assert log.with_frame(log.frame.iloc[0:0]).cases == 0
+    assert log.with_frame(log.frame.iloc[0:1]).cases == 1
+    # the same counts whatever the child column's type (Arrow text, categorical, objects)
+    assert isinstance(log.frame["case:concept:name"].dtype, pd.StringDtype)
+    for dtype in ("category", object):
+        retyped = log.frame.astype({"case:concept:name": dtype})
+        assert log.with_frame(retyped).cases == 3
+        assert log.with_frame(retyped.iloc[0:1]).cases == 1
