@@ -12,7 +12,6 @@ import codecs
 import hashlib
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._threads import map_in_threads
 from ..errors import InputFileError, UsageError
 from ..logmap import LogMap
 from .base import ROW, RawTable
@@ -85,12 +85,7 @@ def read_files(files: list[Path], logmaps: list[LogMap], encoding: str | None) -
     def read(path: Path) -> _FileRead:
         return _read_path(path, encoding, candidates, limits)
 
-    workers = min(len(files), _cores())
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cscmining-read") as pool:
-            reads = list(pool.map(read, files))
-    else:
-        reads = [read(path) for path in files]
+    reads = map_in_threads(read, files)
     result = ReadResult()
     for one in reads:
         if one.sha256 is not None:
@@ -102,14 +97,6 @@ def read_files(files: list[Path], logmaps: list[LogMap], encoding: str | None) -
         result.encodings.update({str(one.path): t.encoding for t in one.tables if t.encoding})
         result.tables.extend(one.tables)
     return result
-
-
-def _cores() -> int:
-    """The cores this process may run on (its affinity, where the system reports one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 @dataclass
