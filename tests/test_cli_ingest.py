@@ -202,3 +202,12 @@ def test_real_subprocess(tmp_path) -> None:
     assert error_lines(done.stderr) == [
         f"error: {bad}: EMPTY_FILE: the file is empty (no event log written; "
         "--keep-going builds it from the other files)"]
+
+
+def test_json_carries_the_notes_said_on_stderr(tmp_path) -> None:
+    """A pipeline reading ``--json`` (often with ``-q``) gets the notes too: here the one
+    about a column no rule reads, naming the file and the column, never a cell."""
+    path = write_csv(tmp_path / "e.csv", [EP + ",EXTRA", "1,01/04/2023,S,V2,N1,U4,PR1,,,,,,,x"])
+    code, stdout, stderr = run("-q", "ingest", path, "-o", tmp_path / "log.parquet", "--json")
+    assert code == 0, stderr
+    assert json.loads(stdout)["notes"] == [f"{path}: 1 column(s) not used: EXTRA"]

@@ -80,6 +80,8 @@ def ingest(
             "key_fingerprint": log.key_fingerprint,
             "files": [a.to_dict() for a in log.accounts],
             "unreadable": [{"path": e.path, "code": e.code} for e in read.errors],
+            # what was said on stderr: skipped sheets, unused columns, conflicts, mojibake
+            "notes": list(read.notes),
         }
         click.echo(json.dumps(payload, indent=2))
     else:
