@@ -29,6 +29,7 @@ from .sources.base import RawTable
 from .sources.engine import (
     BIRTH_DATE,
     SUPERSEDED,
+    TableResult,
     concat_events,
     empty_events,
     process_table,
@@ -165,27 +166,72 @@ def _events_from_tables(
     tables: list[RawTable], maps: list[LogMap], vocabulary: Vocabulary, as_at: date | None,
     file_ids: dict[str, int],
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[TableAccount]]:
-    """Process each table (all its files at once); FILE becomes the index into the inputs."""
+    """Process each table (all its files at once); FILE becomes the index into the inputs.
+
+    Tables with a date of birth of their own (a ``birth_date`` case attribute) go first: the
+    date their rows give each child, chosen as the log chooses it (`_births`), is what the
+    other tables' events are then checked against (``DATE_BEFORE_DOB``, see
+    `sources.engine.process_table`). The dates come from every source: the log merges a
+    child's rows across sources by id, so an SSDA903 episode is checked against the 903
+    header, the CIN census child or an Annex A list alike, and so is a user logmap's table.
+    The results keep the order of (source, table), whatever order they were worked in.
+    """
     by_name = {m.source: m for m in maps}
     groups: dict[tuple[str, str], list[RawTable]] = defaultdict(list)
     for table in tables:
         groups[(table.source, table.table)].append(table)
-    events: list[pd.DataFrame] = []
-    attrs: list[pd.DataFrame] = []
-    accounts: list[TableAccount] = []
-    for (source, name), raws in sorted(groups.items()):
+
+    def own_birth(key: tuple[str, str]) -> bool:
+        return BIRTH_DATE in by_name[key[0]].table(key[1]).case_attributes
+
+    results: dict[tuple[str, str], TableResult] = {}
+    births: pd.Series | None = None
+    dated: tuple[list[pd.DataFrame], pd.DataFrame] | None = None
+    for key in sorted(groups, key=lambda k: (not own_birth(k), k)):
+        source, name = key
+        if births is None and not own_birth(key):  # every table with a date of birth is done
+            frames = [r.case_attributes for r in results.values()]
+            dated = (frames, _concat_case_attributes(frames))
+            births = _births(dated[1])
         logmap = by_name[source]
-        raws = sorted(raws, key=lambda r: (str(r.path), r.sheet or ""))
-        result = process_table(raws, logmap.table(name), logmap, vocabulary, future_after=as_at)
+        raws = sorted(groups[key], key=lambda r: (str(r.path), r.sheet or ""))
+        result = process_table(raws, logmap.table(name), logmap, vocabulary, future_after=as_at, births=births)
         local = np.array([file_ids[str(r.path)] for r in raws], dtype=np.int64)
         result.events[FILE] = local[result.events[FILE].to_numpy(dtype=np.int64)]
-        events.append(result.events)
-        attrs.append(result.case_attributes)
-        accounts.extend(result.accounts)
+        results[key] = result
+    order = sorted(results)
+    events = [results[key].events for key in order]
+    attrs = [results[key].case_attributes for key in order]
+    accounts = [a for key in order for a in results[key].accounts]
     # a run whose files hold no rows at all (an XML with no children) still has the columns;
     # event text columns are categorical (see `sources.engine`) and stay so when concatenated
     frame = concat_events(events) if events else empty_events()
-    return frame, _concat_case_attributes(attrs), accounts
+    return frame, _concat_reusing(attrs, dated), accounts
+
+
+def _births(attrs: pd.DataFrame) -> pd.Series:
+    """Each child's date of birth (datetime64, indexed by child id; children without one
+    left out) from case attribute rows, chosen as the log's age band chooses it
+    (`_with_age_band`). Rows without a date of birth take no part in that choice, so the
+    rows of tables that have none cannot change it."""
+    if attrs.empty or BIRTH_DATE not in attrs.columns:
+        return pd.Series([], index=pd.Index([], dtype="str"), dtype="datetime64[ns]")
+    case_codes, cases = _codes(attrs[CASE])
+    chosen = _chosen_per_child(case_codes, attrs[BIRTH_DATE], len(cases))
+    known = ~np.isnat(chosen)
+    return pd.Series(chosen[known], index=pd.Index(cases.astype("str"))[known])
+
+
+def _concat_reusing(frames: list[pd.DataFrame], done: tuple[list[pd.DataFrame], pd.DataFrame] | None) -> pd.DataFrame:
+    """`_concat_case_attributes` of ``frames``, or ``done`` (frames and their concatenation,
+    made for `_births`) when those are the same rows in the same order: in the statutory
+    returns only the tables with a date of birth have case attributes at all."""
+    if done is not None:
+        given = [f for f in frames if len(f)]
+        made = [f for f in done[0] if len(f)]
+        if len(given) == len(made) and all(a is b for a, b in zip(given, made)):
+            return done[1]
+    return _concat_case_attributes(frames)
 
 
 def _concat_case_attributes(frames: list[pd.DataFrame]) -> pd.DataFrame:

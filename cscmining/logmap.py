@@ -164,9 +164,10 @@ class TableMap(Strict):
     case_attributes: dict[str, str] = Field(default_factory=dict)
     before_birth_days: int = Field(
         default=0, ge=0, le=366,
-        description="how many days before the row's date of birth (case attribute birth_date) "
-        "an event may fall: work with an unborn child (a pre-birth referral or plan) is real; "
-        "an earlier event is DATE_BEFORE_DOB",
+        description="how many days before the child's date of birth (the row's case attribute "
+        "birth_date, else the one the child's other tables give) an event may fall: work with "
+        "an unborn child (a pre-birth referral or plan) is real; an earlier event is "
+        "DATE_BEFORE_DOB",
     )
     attributes: dict[str, str] = Field(default_factory=dict)
     events: list[EventRule] = Field(default_factory=list)

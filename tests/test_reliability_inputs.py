@@ -216,6 +216,159 @@ def test_dt_08_a_date_of_birth_after_the_year_end_rejects_the_record(tmp_path: P
     assert account(log, "list_3")["reasons"] == {}
 
 
+# The date of birth of another table: an SSDA903 episodes file and the CIN census records
+# under the child carry no date of birth; the child's header, its CIN <ChildIdentifiers> or
+# any other table that has one gives it (chosen as for the log's age band).
+
+
+def test_dt_08_an_episode_before_the_headers_date_of_birth_is_rejected(tmp_path: Path) -> None:
+    """Child 1, born 01/05/2020 (903 header): the episode starting the day before is rejected
+    DATE_BEFORE_DOB (903 rule 302), the one starting on the day is used with its end."""
+    header = write_csv(tmp_path / "header.csv", [HEADER, "1,1,01/05/2020,WBRI,,,"])
+    episodes = write_csv(tmp_path / "episodes.csv", [
+        EP, episode("1", "30/04/2020"), episode("1", "01/05/2020", "01/06/2021", "E13")])
+    log, _ = ingest(header, episodes)
+    assert account(log, "episodes") == acc(2, 1, events=2, rejected={"DATE_BEFORE_DOB": 1})
+    assert account(log, "header") == acc(1, 1, events=0)
+    assert events(log) == [("1", "Looked after start", "2020-05-01"), ("1", "Left care: returned home", "2021-06-01")]
+    assert (log.frame["time:timestamp"] >= "2020-05-01").all()
+
+
+def test_dt_08_an_episode_ending_before_the_headers_date_of_birth_is_flagged(tmp_path: Path) -> None:
+    """As with the row's own date of birth: DECOM is a required date, so an episode starting
+    before birth is rejected, its end (after birth) lost with it; an end before birth (after
+    a start after birth) is dropped and flagged, the start kept."""
+    header = write_csv(tmp_path / "header.csv", [HEADER, "2,2,01/05/2020,WBRI,,,"])
+    episodes = write_csv(tmp_path / "episodes.csv", [
+        EP, episode("2", "01/04/2020", "01/06/2020", "E13"), episode("2", "01/06/2020", "01/04/2020", "E13")])
+    log, _ = ingest(header, episodes)
+    assert account(log, "episodes") == acc(2, 1, events=1, rejected={"DATE_BEFORE_DOB": 1},
+                                           flags={"DATE_BEFORE_DOB": 1})
+    assert events(log) == [("2", "Looked after start", "2020-06-01")]
+
+
+def test_dt_08_without_a_date_of_birth_nothing_is_checked(tmp_path: Path) -> None:
+    """Child 3 has no header, child 4's header has a blank DOB: their episodes of 2000 are
+    used as they are; child 1's, before its header's DOB, is not."""
+    header = write_csv(tmp_path / "header.csv", [HEADER, "1,1,01/05/2020,WBRI,,,", "4,1,,WBRI,,,"])
+    episodes = write_csv(tmp_path / "episodes.csv", [
+        EP, episode("1", "01/04/2000"), episode("3", "01/04/2000"), episode("4", "01/04/2000")])
+    log, _ = ingest(header, episodes)
+    assert account(log, "episodes") == acc(3, 2, events=2, rejected={"DATE_BEFORE_DOB": 1})
+    assert events(log) == [("3", "Looked after start", "2000-04-01"), ("4", "Looked after start", "2000-04-01")]
+
+
+def test_dt_08_the_date_of_birth_checked_is_the_one_the_log_chooses(tmp_path: Path) -> None:
+    """Child 5's header rows say 01/05/2020 twice and 01/05/2019 once: 2020 is chosen (the
+    most frequent), so the episode of 01/01/2020 is before birth and the one of 01/06/2020
+    gives age band under 1. Child 6's header says 01/05/2020 and its review row 01/05/2019:
+    a tie, the earlier wins (as for every case attribute), so its episode of 01/01/2020 is
+    used, at age 0. A table's own DOB still decides its own rows: the review is not checked
+    against the header."""
+    header = write_csv(tmp_path / "header.csv", [
+        HEADER, "5,1,01/05/2020,WBRI,A1,,", "5,1,01/05/2020,WBRI,A2,,", "5,1,01/05/2019,WBRI,A3,,",
+        "6,2,01/05/2020,WBRI,,,"])
+    reviews = write_csv(tmp_path / "reviews.csv", ["CHILD,DOB,REVIEW,REVIEW_CODE", "6,01/05/2019,01/02/2020,PN1"])
+    episodes = write_csv(tmp_path / "episodes.csv", [
+        EP, episode("5", "01/01/2020"), episode("5", "01/06/2020"), episode("6", "01/01/2020")])
+    log, _ = ingest(header, reviews, episodes)
+    assert account(log, "episodes") == acc(3, 2, events=2, rejected={"DATE_BEFORE_DOB": 1})
+    assert account(log, "reviews") == acc(1, 1, events=1)
+    assert events(log) == [("5", "Looked after start", "2020-06-01"), ("6", "Looked after start", "2020-01-01"),
+                           ("6", "CLA review", "2020-02-01")]
+    bands = log.frame.groupby("case:concept:name", observed=True)["case:age_band"].first()
+    assert bands.to_dict() == {"5": "under 1", "6": "under 1"}
+
+
+def _cin(path: Path, child: str, born: str, details: str) -> Path:
+    """A CIN census of one child born on ``born`` (its <ChildIdentifiers>), with the given
+    <CINdetails> elements."""
+    path.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><Message><Header><CollectionDetails><Collection>CIN'
+        "</Collection><Year>2025</Year><ReferenceDate>2025-03-31</ReferenceDate></CollectionDetails>"
+        "</Header><Children><Child><ChildIdentifiers><LAchildID>" + child + "</LAchildID>"
+        "<PersonBirthDate>" + born + "</PersonBirthDate><Sex>F</Sex></ChildIdentifiers>"
+        "<ChildCharacteristics><Ethnicity>WBRI</Ethnicity></ChildCharacteristics>"
+        + details + "</Child></Children></Message>")
+    return path
+
+
+def _cin_details(referral: str, closure: str = "", assessment: str = "") -> str:
+    inner = f"<CINreferralDate>{referral}</CINreferralDate><ReferralSource>6</ReferralSource><ReferralNFA>0</ReferralNFA>"
+    if closure:
+        inner += f"<CINclosureDate>{closure}</CINclosureDate><ReasonForClosure>RC8</ReasonForClosure>"
+    if assessment:
+        inner += f"<Assessments><AssessmentActualStartDate>{assessment}</AssessmentActualStartDate></Assessments>"
+    return f"<CINdetails>{inner}</CINdetails>"
+
+
+def test_dt_08_a_cin_record_before_the_childs_date_of_birth_is_rejected(tmp_path: Path) -> None:
+    """The CIN census gives the date of birth once per child (<ChildIdentifiers>), not on its
+    records: K1, born 2024-06-01, has a referral of 2023-01-10 (more than 280 days before
+    birth, CIN rule 8606) rejected, though the assessment under it (after birth) is used; a
+    later referral and its closure are used."""
+    path = _cin(tmp_path / "cin.xml", "K1", "2024-06-01",
+                _cin_details("2023-01-10", assessment="2024-07-01") + _cin_details("2024-07-01", "2024-08-01"))
+    log, _ = ingest(path)
+    assert account(log, "cindetails") == acc(2, 1, events=2, rejected={"DATE_BEFORE_DOB": 1})
+    assert account(log, "assessments") == acc(1, 1, events=1)
+    assert events(log) == [("K1", "Referral", "2024-07-01"), ("K1", "Assessment start", "2024-07-01"),
+                           ("K1", "Case closed", "2024-08-01")]
+
+
+def test_dt_08_a_cin_referral_of_an_unborn_child_is_kept(tmp_path: Path) -> None:
+    """A pre-birth referral (2024-03-01, 92 days before K2's birth) is real work: the CIN
+    record tables allow 280 days (CIN rule 8606), as Annex A lists 1-7 do."""
+    path = _cin(tmp_path / "cin.xml", "K2", "2024-06-01", _cin_details("2024-03-01"))
+    log, _ = ingest(path)
+    assert account(log, "cindetails") == acc(1, 1, events=1)
+
+
+VISITS = """
+source: lcs
+tables:
+  - name: visits
+    columns: {ID: [], VISIT: [], REVIEWED: []}
+    required: [ID, VISIT, REVIEWED]
+    id: ID
+    before_birth_days: 31
+    events:
+      - {activity: Referral, date: VISIT}
+      - {activity: CLA review, date: REVIEWED}
+"""
+
+
+def test_dt_08_a_user_table_is_checked_against_a_statutory_date_of_birth(tmp_path: Path) -> None:
+    """A user logmap's table without a date of birth, checked against child 9's 903 header
+    (01/05/2020) across sources, allowing its own ``before_birth_days`` (31: from 31/03/2020).
+    Child 10 has no date of birth anywhere: not checked."""
+    logmap = tmp_path / "lcs.yaml"
+    logmap.write_text(VISITS)
+    header = write_csv(tmp_path / "header.csv", [HEADER, "9,1,01/05/2020,WBRI,,,"])
+    visits = write_csv(tmp_path / "visits.csv", [
+        "ID,VISIT,REVIEWED", "9,30/03/2020,01/06/2020", "9,31/03/2020,", "9,01/03/2020,", "10,01/03/2020,"])
+    log, _ = ingest(header, visits, logmaps=[logmap])
+    assert account(log, "visits") == acc(4, 3, events=3, rejected={"DATE_BEFORE_DOB": 1},
+                                         flags={"DATE_BEFORE_DOB": 1})
+    assert events(log) == [("10", "Referral", "2020-03-01"), ("9", "Referral", "2020-03-31"),
+                           ("9", "CLA review", "2020-06-01")]
+
+
+def test_dt_08_a_spreadsheet_id_typed_as_a_number_finds_its_date_of_birth(tmp_path: Path) -> None:
+    """Ids are matched once normalised: the number 9 (or 9.0) in a workbook is child "9" of
+    the header, so its visit of 01/03/2020 is before birth; child 10 is not checked."""
+    logmap = tmp_path / "lcs.yaml"
+    logmap.write_text(VISITS)
+    header = write_csv(tmp_path / "header.csv", [HEADER, "9,1,01/05/2020,WBRI,,,"])
+    visits = build_xlsx(tmp_path / "visits.xlsx", {"Visits": [
+        ["ID", "VISIT", "REVIEWED"], [9, dt.datetime(2020, 3, 1), None], [9.0, dt.datetime(2020, 6, 1), None],
+        [10, dt.datetime(2020, 3, 1), None]]})
+    log, _ = ingest(header, visits, logmaps=[logmap])
+    assert account(log, "visits") == acc(3, 2, events=2, rejected={"DATE_BEFORE_DOB": 1},
+                                         flags={"ID_FROM_NUMBER": 2})
+    assert events(log) == [("10", "Referral", "2020-03-01"), ("9", "Referral", "2020-06-01")]
+
+
 def test_dt_10_clock_change_times_stay_on_their_day(tmp_path: Path) -> None:
     """Times are not part of these returns: 01:30 on the night the clocks change (a time that
     does not exist, or exists twice, in Europe/London) is that day, no shift either way."""

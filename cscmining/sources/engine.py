@@ -9,7 +9,8 @@ Where a row ends (SPEC §3), in this order of precedence:
   * ``blank`` (blank rows after the last data row are not rows at all);
   * ``duplicate``: every field equal to an earlier row of the same table;
   * rejected: no usable child id, or a bad or missing date in a required date column (a
-    date before the row's own date of birth is bad, ``DATE_BEFORE_DOB``, as a future date is);
+    date before the child's date of birth, the row's own or else the one the child's other
+    tables give, is bad, ``DATE_BEFORE_DOB``, as a future date is);
   * otherwise used; a row that produced no event *because of* a problem with one of its
     dates is rejected with that problem's code; problems on rows that did produce events
     are counted as ``flags``; so are the table's `RowCheck` findings on used rows (overlapping
@@ -349,11 +350,19 @@ def process_table(
     vocabulary: Vocabulary,
     *,
     future_after: date | None,
+    births: pd.Series | None = None,
 ) -> TableResult:
     """All files of one table: their events, their children's attributes, their accounts.
 
     ``future_after`` is the date after which an event has not happened yet: the run's as-at
     date, else each file's own reference date, else today.
+
+    ``births`` (datetime64, indexed by normalised child id) are the children's dates of birth
+    as the log chooses them from *other* tables, for a table that has no date of birth of its
+    own (an SSDA903 episodes file, the CIN census records under the child): its event dates
+    are checked against them as against a row's own date of birth (``DATE_BEFORE_DOB``,
+    allowing the table's ``before_birth_days``). A child missing from ``births`` is not
+    checked. Ignored by a table with its own ``birth_date`` column: its rows say it.
     """
     codes = _Codes()
     stacked = _stack(raws, table, codes)
@@ -385,7 +394,7 @@ def process_table(
     status[superseded] = codes(SUPERSEDED)
 
     limits = _future_limits(raws, stacked.file_index, future_after)
-    dates = _parse_date_columns(columns, table, logmap, limits, codes)
+    dates = _parse_date_columns(columns, table, logmap, limits, codes, births)
     for parsed in dates.values():
         flags.append(np.where(parsed.from_serial, codes(DATE_FROM_SERIAL), 0).astype(np.int16))
 
@@ -737,14 +746,22 @@ def _future_limits(raws: list[RawTable], file_index: np.ndarray, future_after: d
 
 def _parse_date_columns(
     columns: dict[str, Column], table: TableMap, logmap: LogMap, limits: np.ndarray, codes: _Codes,
+    births: pd.Series | None = None,
 ) -> dict[str, _RowDates]:
     """Each date column any rule reads, parsed once per distinct cell; a date after the
-    file's limit is ``DATE_FUTURE`` in columns that become events."""
+    file's limit is ``DATE_FUTURE``, and one before the child's date of birth (less the
+    table's ``before_birth_days``) ``DATE_BEFORE_DOB``, in columns that become events.
+
+    The date of birth is the row's own (the table's ``birth_date`` column, parsed first), or
+    else the child's in ``births`` (see `process_table`), found per distinct id."""
     event_dates = {r.date for r in table.events} | set(table.required_dates)
     context_dates = {c for r in table.events for c in (r.later_than, r.starts) if c}
     context_dates |= {c for check in table.checks if check.kind != "together" for c in check.columns}
     context_dates |= {years.date for years in table.code_years.values()}
     birth = table.case_attributes.get(BIRTH_DATE)
+    earliest = None  # per row, the earliest date an event may have
+    if birth is None and births is not None and len(births) and event_dates:
+        earliest = _earliest(_looked_up_births(columns[table.id], births), table)
     parsed: dict[str, _RowDates] = {}
     # the date of birth first: event dates are checked against it
     names = ([birth] if birth else []) + sorted((event_dates | context_dates) - {birth})
@@ -759,15 +776,34 @@ def _parse_date_columns(
         if column in event_dates:
             late = values > limits
             early = np.zeros(len(values), dtype=bool)
-            if birth is not None and column != birth:
-                # NaT on either side compares False: no date of birth, no check
-                early = values < parsed[birth].values - np.timedelta64(table.before_birth_days, "D")
+            if earliest is not None and column != birth:
+                early = values < earliest  # NaT on either side compares False: no check
             if late.any() or early.any():
                 problem = np.select([late, early], [codes(DATE_FUTURE), codes(DATE_BEFORE_DOB)], problem)
                 problem = problem.astype(np.int16)
                 values = np.where(late | early, np.datetime64("NaT", "ns"), values)
         parsed[column] = _RowDates(values, problem, from_serial)
+        if column == birth:
+            earliest = _earliest(values, table)
     return parsed
+
+
+def _earliest(birth: np.ndarray, table: TableMap) -> np.ndarray:
+    """Per row, the earliest date an event of the table may have: the date of birth less the
+    table's ``before_birth_days`` (NaT where the date of birth is unknown)."""
+    return birth - np.timedelta64(table.before_birth_days, "D")
+
+
+def _looked_up_births(id_column: Column, births: pd.Series) -> np.ndarray:
+    """Per row, the date of birth ``births`` gives the row's child (NaT: none, or no usable
+    id). Looked up once per distinct id cell (an Arrow hash lookup: a few hundred thousand
+    ids in a few hundredths of a second), then spread to the rows by their codes."""
+    ids = pa.array(id_column.distinct.ids[0], pa.large_string())
+    known = pa.array(births.index, pa.large_string())
+    where = pc.fill_null(pc.index_in(ids, value_set=known), -1).to_numpy(zero_copy_only=False)
+    stamps = births.to_numpy(dtype="datetime64[ns]")
+    per_cell = np.where(where >= 0, stamps[np.maximum(where, 0)], np.datetime64("NaT", "ns"))
+    return per_cell[id_column.codes]
 
 
 def _birth_after_limit(
