@@ -11,6 +11,7 @@ Not a test module (no ``test_`` prefix); pytest puts this folder on ``sys.path``
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,12 +120,19 @@ def normalise(name: str, text: str) -> str:
 
 
 def _relative_paths(value: Any) -> Any:
-    """``value`` with every ``"path"`` inside the repository made relative, in ``/`` form."""
+    """``value`` with every ``"path"`` inside the repository made relative, in ``/`` form, and
+    the paths in ``"notes"`` too."""
     if isinstance(value, list):
         return [_relative_paths(v) for v in value]
     if not isinstance(value, dict):
         return value
-    return {k: _relative_path(v) if k == "path" else _relative_paths(v) for k, v in value.items()}
+    return {k: _relative_path(v) if k == "path" else _relative_notes(v) if k == "notes"
+            else _relative_paths(v) for k, v in value.items()}
+
+
+def _relative_notes(notes: list[str]) -> list[str]:
+    """Notes with the repository's location cut from the paths they begin with."""
+    return [note.replace(f"{REPO}{os.sep}", "") for note in notes]
 
 
 def _relative_path(value: Any) -> Any:
