@@ -148,7 +148,8 @@ def _bytes_and_hash(path: Path) -> tuple[bytes, bytes | None, str]:
     with path.open("rb") as fh:
         head = fh.read(_HEAD)
         if not _streamed(head):
-            data = head + fh.read()
+            fh.seek(0)  # read whole in one go: ``head + rest`` would copy the file once more
+            data = fh.read()
             return head, data, hashlib.sha256(data).hexdigest()
         digest.update(head)
         while chunk := fh.read(1 << 20):
