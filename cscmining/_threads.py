@@ -26,10 +26,14 @@ def cores() -> int:
 
 def map_in_threads(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
     """``[function(item) for item in items]``, the items shared out over the cores; an
-    exception in any item is raised here, as the plain loop would raise it."""
+    exception in any item is raised here, as the plain loop would raise it, and so is an
+    interrupt (Ctrl-C): the items not started yet are then dropped, not worked through."""
     work = list(items)
     workers = min(len(work), cores())
     if workers <= 1:
         return [function(item) for item in work]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cscmining") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cscmining")
+    try:
         return list(pool.map(function, work))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
