@@ -25,7 +25,7 @@ from ..errors import InputFileError, UsageError
 from ..logmap import LogMap
 from .base import ROW, RawTable
 from .tabular import Candidate, read_csv_table, read_xlsx_tables
-from .xml import read_xml
+from .xml import read_xml, xml_encoding
 
 #: file endings read when a folder is given; files named directly are read whatever their name
 DATA_SUFFIXES = {".csv", ".txt", ".xml", ".xlsx", ".xlsm"}
@@ -163,7 +163,10 @@ def _streamed(head: bytes) -> bool:
 
 
 def _xml_head(head: bytes) -> bool:
-    return head[:512].lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"<")
+    """The file starts (after a BOM and white space) with ``<``: XML, in UTF-8 or UTF-16."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b"\x00<")):
+        return head[:512].decode(xml_encoding(head), errors="replace").lstrip("\ufeff \t\r\n").startswith("<")
+    return head[:512].lstrip(codecs.BOM_UTF8).lstrip().startswith(b"<")
 
 
 def _read_one(
@@ -188,24 +191,6 @@ def _read_one(
 
 #: the encoding recorded for a workbook: its parts are XML whose encoding the format fixes
 XLSX = "xlsx"
-#: the encoding an XML declaration names (within the first line)
-_XML_DECLARED = re.compile(rb"^<\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z][A-Za-z0-9._-]*)[\"']")
-
-
-def xml_encoding(data: bytes) -> str:
-    """How an XML file's text is decoded, as the XML rules decide it: a BOM (UTF-8 or
-    UTF-16), else the encoding its declaration names (canonical codec name), else UTF-8."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    declared = _XML_DECLARED.match(data[:512].lstrip())
-    if declared is None:
-        return "utf-8"
-    # a name Python does not know never gets here: the XML reader refused it (ENCODING)
-    return codecs.lookup(declared[1].decode("ascii")).name
-
-
 def _decoded_as(tables: list[RawTable], encoding: str) -> list[RawTable]:
     """The tables, each recording how its file's text was decoded."""
     for table in tables:

@@ -16,10 +16,15 @@ entities, load no DTD, touch no network and keep its limits on depth and text si
 
 from __future__ import annotations
 
+import codecs
+import io
+import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from xml.etree.ElementTree import ParseError
+from typing import BinaryIO
+from xml.etree.ElementTree import ParseError, TreeBuilder
 
 import defusedxml.ElementTree as SafeET
 import pandas as pd
@@ -63,15 +68,100 @@ def _leaves(elem: etree._Element) -> dict[str, str | None]:
 def root_tag(path: Path) -> str:
     """The local name of the document element, read safely from the start of the file."""
     try:
-        for _event, elem in SafeET.iterparse(str(path), events=("start",), forbid_dtd=True):
-            return _local(elem.tag)
+        with _utf8_source(path) as (source, override):
+            parser = SafeET.DefusedXMLParser(target=TreeBuilder(), encoding=override, forbid_dtd=True)
+            for _event, elem in SafeET.iterparse(source, events=("start",), parser=parser):
+                return _local(elem.tag)
     except DefusedXmlException:
         raise InputFileError(path, "XML_FORBIDDEN", "the XML has a DOCTYPE or entity declarations, which are refused") from None
     except ParseError as exc:
         raise InputFileError(path, "BROKEN_XML", f"not well-formed XML (line {exc.position[0]})") from None
-    except LookupError:  # the XML declaration names an encoding Python does not know
-        raise InputFileError(path, "ENCODING", "the XML declares an unknown text encoding") from None
+    except ValueError:  # expat on an encoding it cannot read that `_utf8_source` did not see
+        raise InputFileError(path, "ENCODING", "the XML's text encoding cannot be read; save it as UTF-8") from None
     raise InputFileError(path, "EMPTY_FILE", "the XML has no document element")
+
+
+#: the encoding an XML declaration names (within the first line)
+_XML_DECLARED = re.compile(rb"^<\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z][A-Za-z0-9._-]*)[\"']")
+#: bytes enough to hold a BOM and the XML declaration
+_PROLOG_BYTES = 512
+
+
+def xml_encoding(data: bytes) -> str:
+    """How an XML file's text is decoded, as the XML rules decide it: a BOM (UTF-8 or
+    UTF-16), else the encoding its declaration names (canonical codec name), else UTF-8. A
+    name Python does not know raises LookupError."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((b"<\x00", b"\x00<")):  # UTF-16 without a BOM (XML 1.0, appendix F)
+        return "utf-16-le" if data[0] == ord("<") else "utf-16-be"
+    declared = _XML_DECLARED.match(data[:_PROLOG_BYTES].lstrip())
+    if declared is None:
+        return "utf-8"
+    return codecs.lookup(declared[1].decode("ascii")).name
+
+
+@contextmanager
+def _utf8_source(path: Path) -> Iterator[tuple[BinaryIO, str]]:
+    """The file open for an XML parser, and the encoding the parser must then assume.
+
+    A UTF-8 file is handed over as it is. Any other is decoded by Python, which knows more
+    encodings than either parser (expat reads no multi-byte legacy encoding; libxml2 knows
+    other names), and handed over as UTF-8, chunk by chunk: the parser is told so, since the
+    declaration still names the original. A name nobody knows, or bytes that are not valid
+    in the encoding, is an ``ENCODING`` error.
+    """
+    with path.open("rb") as fh:
+        try:
+            encoding = xml_encoding(fh.read(_PROLOG_BYTES))
+        except LookupError:
+            raise InputFileError(path, "ENCODING", "the XML declares an unknown text encoding") from None
+        fh.seek(0)
+        if encoding in ("utf-8", "utf-8-sig"):  # (told so: libxml2 knows not every alias)
+            yield fh, "utf-8"
+            return
+        try:
+            yield _Utf8Reader(fh, encoding), "utf-8"
+        except UnicodeDecodeError as exc:
+            raise InputFileError(path, "ENCODING", f"not valid {encoding} text at byte offset {exc.start}") from None
+        except UnicodeError:  # e.g. UTF-16 declared, but no byte order mark to read it by
+            raise InputFileError(path, "ENCODING", f"not valid {encoding} text") from None
+
+
+class _Utf8Reader(io.RawIOBase):
+    """A binary file of text in ``encoding``, read as the same text in UTF-8. A decoding
+    error gives the offset of the bad byte in the file."""
+
+    def __init__(self, raw: BinaryIO, encoding: str) -> None:
+        super().__init__()
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder(encoding)("strict")
+        self._pending = b""
+        self._done = False
+        self._offset = 0  # bytes of the file read so far
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._done and (size < 0 or len(self._pending) < size):
+            chunk = self._raw.read(1 << 16)
+            self._done = not chunk
+            # the decoder may hold the first bytes of a character from the chunk before
+            start = self._offset - len(self._decoder.getstate()[0])
+            self._offset += len(chunk)
+            try:
+                text = self._decoder.decode(chunk, final=self._done)
+            except UnicodeDecodeError as exc:
+                exc.start += start
+                raise
+            self._pending += text.encode("utf-8")
+        if size < 0:
+            size = len(self._pending)
+        out, self._pending = self._pending[:size], self._pending[size:]
+        return out
 
 
 def _stream(path: Path, record: str) -> Iterator[tuple[str, etree._Element]]:
@@ -83,21 +173,22 @@ def _stream(path: Path, record: str) -> Iterator[tuple[str, etree._Element]]:
     """
     root_tag(path)  # refuses a DOCTYPE (and so entities) before the body is parsed
     wanted = (f"{{*}}{record}", "{*}CollectionDetails")
-    events = etree.iterparse(
-        str(path), events=("end",), tag=wanted, resolve_entities=False, no_network=True,
-        load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
-    )
-    try:
-        for _event, elem in events:
-            tag = _local(elem.tag)
-            yield tag, elem
-            if tag == record:
-                elem.clear(keep_tail=False)
-                parent = elem.getparent()
-                while parent is not None and elem.getprevious() is not None:
-                    del parent[0]
-    except etree.XMLSyntaxError as exc:
-        raise InputFileError(path, "BROKEN_XML", f"not well-formed XML (line {exc.position[0]})") from None
+    with _utf8_source(path) as (source, override):
+        events = etree.iterparse(
+            source, events=("end",), tag=wanted, encoding=override, resolve_entities=False,
+            no_network=True, load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
+        )
+        try:
+            for _event, elem in events:
+                tag = _local(elem.tag)
+                yield tag, elem
+                if tag == record:
+                    elem.clear(keep_tail=False)
+                    parent = elem.getparent()
+                    while parent is not None and elem.getprevious() is not None:
+                        del parent[0]
+        except etree.XMLSyntaxError as exc:
+            raise InputFileError(path, "BROKEN_XML", f"not well-formed XML (line {exc.position[0]})") from None
 
 
 class _Rows:
