@@ -68,20 +68,7 @@ class EventLog:
         case = self.frame[CASE]
         if case.empty:
             return 0
-        if isinstance(case.dtype, pd.CategoricalDtype):
-            codes = case.cat.codes.to_numpy()
-            return int((codes[1:] != codes[:-1]).sum()) + 1
-        if isinstance(case.dtype, pd.StringDtype) and case.dtype.storage == "pyarrow":
-            # compared in Arrow: ``to_numpy`` would make a Python string of every id
-            import pyarrow as pa
-            import pyarrow.compute as pc
-
-            ids = case.array.__arrow_array__()
-            ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
-            changes = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1))
-            return pc.sum(changes, min_count=0).as_py() + 1
-        values = case.to_numpy()
-        return int((values[1:] != values[:-1]).sum()) + 1
+        return int(np.count_nonzero(~same_as_previous(case))) + 1
 
     @property
     def period(self) -> tuple[date, date] | None:
@@ -136,12 +123,12 @@ def count_same_day_ties(frame: pd.DataFrame) -> int:
     """
     if len(frame) < 2:
         return 0
-    same_case = _same_as_previous(frame[CASE])
+    same_case = same_as_previous(frame[CASE])
     ts = frame[TIMESTAMP].to_numpy()
     return int(np.count_nonzero(same_case & (ts[1:] == ts[:-1])))
 
 
-def _same_as_previous(values: pd.Series) -> np.ndarray:
+def same_as_previous(values: pd.Series) -> np.ndarray:
     """Per position from the second on: equal to the value before it (missing never equal).
 
     Compares categorical codes or Arrow strings directly: turning a million Arrow strings

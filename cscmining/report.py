@@ -60,7 +60,7 @@ from .disclosure import (
 )
 from .discover import MapResult, process_map, rank_pressure, simplify
 from .errors import UsageError
-from .eventlog import EventLog
+from .eventlog import EventLog, same_as_previous
 from .focus import Condition, at_level, describe_focus, focus
 from .outputs import atomic_path
 from .protected import (
@@ -544,22 +544,22 @@ def _volumes(log: EventLog, window: Window, policy: Policy) -> list[VolumeView]:
     (left) in each month, protected with their totals (a total row per stage, SDC-4)."""
     visits = at_level(log, "summary")
     frame = visits.frame
-    case = frame[CASE].to_numpy()
-    moved_on = np.r_[case[1:] == case[:-1], False]
-    left_at = pd.Series(np.r_[frame[TIMESTAMP].to_numpy()[1:], np.datetime64("NaT")])
-    left_at = left_at.where(moved_on)
     months = window.months()
-    entered = pd.crosstab(frame[ACTIVITY], frame[TIMESTAMP].dt.to_period("M"))
-    left = pd.crosstab(frame[ACTIVITY][moved_on].to_numpy(),
-                       left_at[moved_on].dt.to_period("M").to_numpy())
+    groups = list(visits.vocabulary.groups)
+    stage = pd.Categorical(frame[ACTIVITY], categories=groups).codes
+    month = _month_numbers(frame[TIMESTAMP].to_numpy(), months)
+    moved_on = np.r_[same_as_previous(frame[CASE]), False]  # the child's next visit follows
+    left_month = np.r_[month[1:], -1]
+    entered = _counts(stage, month, len(groups), len(months))
+    left = _counts(stage[moved_on], left_month[moved_on], len(groups), len(months))
     ticks = [Tick(MONTHS[m.month - 1], m.year if i == 0 or m.month == 1 else None)
              for i, m in enumerate(months)]
     views: list[VolumeView] = []
-    for stage in visits.vocabulary.groups:
+    for row, name in enumerate(groups):
         table = pd.DataFrame({
             "month": [_month_text(m) for m in months],
-            "entered": [_cell(entered, stage, m) for m in months],
-            "left": [_cell(left, stage, m) for m in months],
+            "entered": entered[row],
+            "left": left[row],
         })
         if not (table["entered"].sum() or table["left"].sum()):
             continue
@@ -567,16 +567,25 @@ def _volumes(log: EventLog, window: Window, policy: Policy) -> list[VolumeView]:
                               total_row=True)
         body = shown.iloc[:-1]
         views.append(VolumeView(
-            stage, shown["entered"].iat[-1], shown["left"].iat[-1],
+            name, shown["entered"].iat[-1], shown["left"].iat[-1],
             volume_chart(ticks, body["entered"].tolist(), body["left"].tolist(),
-                         description=f"Children entering and leaving {stage}, by month")))
+                         description=f"Children entering and leaving {name}, by month")))
     return views
 
 
-def _cell(table: pd.DataFrame, row: str, column: pd.Period) -> int:
-    if row in table.index and column in table.columns:
-        return int(table.at[row, column])
-    return 0
+def _month_numbers(stamps: np.ndarray, months: pd.PeriodIndex) -> np.ndarray:
+    """Each datetime's month as its position in ``months`` (-1: outside them, or NaT)."""
+    first = np.datetime64(months[0].start_time, "M")
+    number = (stamps.astype("datetime64[M]") - first).astype(np.int64)
+    return np.where(~np.isnat(stamps) & (number >= 0) & (number < len(months)), number, -1)
+
+
+def _counts(row: np.ndarray, column: np.ndarray, rows: int, columns: int) -> np.ndarray:
+    """A ``rows`` x ``columns`` table counting the (row, column) pairs (-1 in either: not
+    counted), as a crosstab would, in one pass over integers."""
+    keep = (row >= 0) & (column >= 0)
+    cells = np.bincount(row[keep] * columns + column[keep], minlength=rows * columns)
+    return cells.reshape(rows, columns)
 
 
 # --- data quality and provenance
