@@ -271,13 +271,14 @@ def test_t_acc_06_a_killed_run_leaves_no_file_under_the_final_name(tmp_path: Pat
         assert temporary.parent == out.parent and temporary.name.startswith(".log.parquet.")
         assert temporary.stat().st_size > 0 and not out.exists()
         proc.send_signal(sig)
-        _, _err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode != 0
     assert not out.exists()
-    if sig == signal.SIGINT:  # Python unwinds (click reports "Aborted."): the temporary file goes too
+    if sig == signal.SIGINT:  # Python unwinds: the temporary file goes too
+        assert proc.returncode == 130 and err.decode().strip().endswith("interrupted")
         assert leftovers(out.parent) == []
     else:  # the process died on the spot: only a hidden temporary file can remain
         assert leftovers(out.parent) in ([], [temporary.name])

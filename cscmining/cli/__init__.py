@@ -19,6 +19,8 @@ from ..errors import CscMiningError
 from .context import AppContext
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+#: stopped by Ctrl-C: 128 + SIGINT, as a shell reports a process the signal ended
+EXIT_INTERRUPTED = 130
 
 
 #: command -> the module that defines it; a module is imported only when one of its
@@ -64,7 +66,10 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         cli.main(args=argv, prog_name="cscmining", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            _print_error("interrupted")
+            sys.exit(EXIT_INTERRUPTED)
         Console(stderr=True).print("Aborted.")
         sys.exit(EXIT_ERROR)
     except click.ClickException as exc:
@@ -75,9 +80,6 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _print_error(str(exc))
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        _print_error("interrupted")
-        sys.exit(130)
     except Exception as exc:  # a bug: say so without dumping data-bearing locals
         if debug:
             raise
