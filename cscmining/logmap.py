@@ -28,6 +28,22 @@ def normalise_header(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", " ", text.replace("\ufeff", "").lower()).strip()
 
 
+class PreviousRecord(Strict):
+    """Values an event takes from the record before it: the same child's record of the same
+    table that began last before this row's date (the rule's ``date`` column), if that record
+    ended (``ends``) on this row's date. An SSDA903 placement move is the start of the next
+    episode, but the reason for it (REASON_PLACE_CHANGE) is recorded on the episode that ended
+    with it."""
+
+    ends: str = Field(description="the date column holding the day the previous record ended")
+    attributes: dict[str, str] = Field(
+        min_length=1,
+        description="event attribute -> column of the previous record whose value (normalised "
+        "as the table says) the event carries; blank when there is no previous record or it "
+        "did not end on this row's date",
+    )
+
+
 class EventRule(Strict):
     """One kind of event a table row can produce."""
 
@@ -62,6 +78,9 @@ class EventRule(Strict):
     attributes: dict[str, str] = Field(
         default_factory=dict, description="event attribute -> column, on this rule's events only"
     )
+    previous: PreviousRecord | None = Field(
+        default=None, description="event attributes taken from the child's previous record"
+    )
 
     @model_validator(mode="after")
     def _one_activity_source(self) -> EventRule:
@@ -70,11 +89,17 @@ class EventRule(Strict):
             raise ValueError("give exactly one of activity, activity_from, left_care_from")
         if self.activity_from and not self.activities:
             raise ValueError("activity_from needs an `activities` map of value -> activity")
+        if self.previous:
+            twice = sorted(set(self.previous.attributes) & set(self.attributes))
+            if twice:
+                raise ValueError(f"attributes named both under `attributes` and `previous`: {', '.join(twice)}")
         return self
 
     def columns(self) -> set[str]:
         named = {self.date, *self.when, *self.unless, *self.attributes.values()}
         named |= {c for c in (self.activity_from, self.left_care_from, self.later_than, self.starts) if c}
+        if self.previous:
+            named |= {self.previous.ends, *self.previous.attributes.values()}
         return named
 
 
@@ -189,6 +214,11 @@ class TableMap(Strict):
         missing = sorted(used - known)
         if missing:
             raise ValueError(f"columns used but not defined under `columns`: {', '.join(missing)}")
+        twice = sorted({name for rule in self.events if rule.previous for name in rule.previous.attributes}
+                       & set(self.attributes))
+        if twice:
+            raise ValueError(f"attributes named both under the table's `attributes` and a rule's `previous`: "
+                             f"{', '.join(twice)}")
         for name, patterns in self.columns.items():
             for pattern in patterns:
                 try:

@@ -182,6 +182,33 @@ def test_rows_sent_again_in_a_later_file_change_nothing(rows, seed, copied) -> N
     assert (later.rows_read, later.duplicate, later.events) == (len(again), len(again), 0)
 
 
+@st.composite
+def moving(draw) -> list[str]:
+    """An episode with a reason for the move that ended it (REASON_PLACE_CHANGE), which the
+    next episode's move carries as ``change_reason`` when this one ended on its start day;
+    few children and days, so episodes of one child often begin on the same day and end on
+    another's start day."""
+    row = draw(episode())
+    row[:3] = [draw(st.sampled_from(["1", "1", "1.0", "A7"])), draw(st.sampled_from(["01/04/2023", "01/06/2023"])),
+               draw(st.sampled_from("SLPTBU"))]
+    row[EP.index("DEC")] = draw(st.sampled_from(["", "01/06/2023", "01/06/2023", "02/06/2023"]))
+    row[EP.index("REASON_PLACE_CHANGE")] = draw(st.sampled_from(["", "ALLEG", "carpl", "CREQB", "PLACE"]))
+    return row
+
+
+@given(data=st.data(), episodes=table(moving(), EP))
+@budget(10)
+def test_reasons_taken_from_previous_episodes_do_not_follow_row_order(data, episodes) -> None:
+    """T-EP-09 for values taken from a child's previous record: which episode is a move's
+    previous one, among records of one child that began (or ended) on the same day, is
+    decided by content, so shuffled, duplicated and blank rows change no ``change_reason``."""
+    before = ingest({"episodes.csv": render(episodes)})
+    change = data.draw(changes(episodes))
+    after = ingest({"episodes.csv": render(episodes, change)})
+    balanced(after)
+    pd.testing.assert_frame_equal(comparable(after), comparable(before))
+
+
 @given(episodes=table(episode(), EP), referrals=table(referral(), L3))
 @budget(8)
 def test_every_row_ends_in_exactly_one_place(episodes, referrals) -> None:

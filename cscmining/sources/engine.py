@@ -35,7 +35,7 @@ cell-by-cell functions, so the result per cell cannot differ.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
@@ -427,7 +427,7 @@ def process_table(
     used = status == codes(USED)
     flags += [_check_flags(check, ctx, used) for check in table.checks]
     flags += [_code_year_flags(column, years, ctx, used) for column, years in table.code_years.items()]
-    events = _table_events(emitted_by, ctx) if emitted_by else empty_events()
+    events = _table_events(emitted_by, ctx, used) if emitted_by else empty_events()
     accounts = _accounts(raws, stacked, status, flags, events, codes)
     case_attrs = _case_attributes(table, columns, dates, status == codes(USED))
     return TableResult(events, case_attrs, accounts)
@@ -457,6 +457,24 @@ class _Context:
     dates: dict[str, _RowDates]
     codes: _Codes
     stacked: _Stacked
+    #: `_previous_rows` by (date, ends, columns): shared by the rules that ask the same
+    previous_rows: dict[tuple[str, str, tuple[str, ...]], np.ndarray] = field(default_factory=dict)
+    _by_start: dict[str, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+
+    @cached_property
+    def child_keys(self) -> np.ndarray:
+        """Per row: equal integers for equal child ids once normalised (`_child_keys`)."""
+        return _child_keys(self.columns[self.table.id])
+
+    def by_child_and_start(self, column: str, used: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`_by_child_and_start` of the ``used`` rows with a date in ``column``: sorted once
+        for the overlap check and the values taken from previous records."""
+        cached = self._by_start.get(column)
+        if cached is None or cached[0] is not used:
+            start = self.dates[column].values
+            cached = used, _by_child_and_start(self.child_keys, start, used & ~np.isnat(start))
+            self._by_start[column] = cached
+        return cached[1]
 
     def normal(self, column: str) -> tuple[Column, pd.Series]:
         """The column and its distinct cells through the column's normaliser."""
@@ -649,10 +667,11 @@ def _check_flags(check: RowCheck, ctx: _Context, used: np.ndarray) -> np.ndarray
         start, end = ctx.dates[first], ctx.dates[second]
         if check.kind == "zero_duration":  # NaT never equals anything
             failed = start.values.astype("datetime64[D]") == end.values.astype("datetime64[D]")
+        elif check.kind == "overlap":
+            failed = _overlapping(*ctx.by_child_and_start(first, used), start.values, _end_keys(end, ctx.codes))
         else:
             dated = used & ~np.isnat(start.values)
-            by_child = _overlapping if check.kind == "overlap" else _open_again
-            failed = by_child(_child_keys(ctx.columns[ctx.table.id]), start.values, _end_keys(end, ctx.codes), dated)
+            failed = _open_again(ctx.child_keys, start.values, _end_keys(end, ctx.codes), dated)
     return np.where(failed & used, ctx.codes(check.code), 0).astype(np.int16)
 
 
@@ -699,17 +718,17 @@ def _by_child_and_start(child: np.ndarray, start: np.ndarray, rows: np.ndarray) 
     return picked, new_child
 
 
-def _overlapping(child: np.ndarray, start: np.ndarray, end: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def _overlapping(picked: np.ndarray, new_child: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Rows that start before an earlier-starting record of the same child has ended (903
     rule 501, CIN 4014): compared with the latest end among the child's earlier records, so
     a long episode that spans two shorter ones is caught too. Starting the day the previous
-    record ends is a hand-over, not an overlap."""
-    picked, new_child = _by_child_and_start(child, start, rows)
+    record ends is a hand-over, not an overlap. ``picked`` and ``new_child`` are the rows
+    looked at, by child and start (`_by_child_and_start`)."""
     latest = pd.Series(end[picked]).groupby(np.cumsum(new_child)).cummax().to_numpy()
     before = np.empty_like(latest)
     before[1:] = latest[:-1]
     before[new_child] = _FIRST
-    out = np.zeros(len(rows), dtype=bool)
+    out = np.zeros(len(start), dtype=bool)
     out[picked[start[picked].view(np.int64) < before]] = True
     return out
 
@@ -756,6 +775,7 @@ def _parse_date_columns(
     else the child's in ``births`` (see `process_table`), found per distinct id."""
     event_dates = {r.date for r in table.events} | set(table.required_dates)
     context_dates = {c for r in table.events for c in (r.later_than, r.starts) if c}
+    context_dates |= {r.previous.ends for r in table.events if r.previous}
     context_dates |= {c for check in table.checks if check.kind != "together" for c in check.columns}
     context_dates |= {years.date for years in table.code_years.values()}
     birth = table.case_attributes.get(BIRTH_DATE)
@@ -886,20 +906,33 @@ def _activity(rule: EventRule, ctx: _Context, rows: np.ndarray) -> pd.Categorica
     return _per_row(col, f"left_care:{id(ctx.vocabulary)}", outcome, rows)
 
 
-def _attribute(ctx: _Context, column: str, rows: np.ndarray) -> pd.Categorical:
-    """An event attribute: the raw cell for code columns with a collapsing normaliser, else
-    the normalised one."""
+def _attribute_values(ctx: _Context, column: str) -> tuple[str, pd.Series]:
+    """An attribute's value per distinct cell, and its cache key: the raw cell for code
+    columns with a collapsing normaliser, else the normalised one."""
     kind = ctx.table.normalise.get(column, "text")
     col = ctx.columns[column]
     if kind in _RAW_ATTRIBUTE:
-        return _per_row(col, "text", col.distinct.text, rows)
-    return _per_row(col, f"normal:{kind}", col.distinct.normal(kind), rows)
+        return "text", col.distinct.text
+    return f"normal:{kind}", col.distinct.normal(kind)
 
 
-def _table_events(emitted_by: list[tuple[EventRule, np.ndarray]], ctx: _Context) -> pd.DataFrame:
+def _attribute(ctx: _Context, column: str, rows: np.ndarray) -> pd.Categorical:
+    """An event attribute on ``rows`` (`_attribute_values`)."""
+    return _per_row(ctx.columns[column], *_attribute_values(ctx, column), rows)
+
+
+def _previous_attribute(ctx: _Context, column: str, source: np.ndarray) -> pd.Categorical:
+    """An event attribute taken from other rows, ``source`` (-1: none, blank)."""
+    values = _attribute(ctx, column, np.maximum(source, 0))
+    return _categorical(np.where(source >= 0, values.codes, -1).astype(values.codes.dtype), values.dtype)
+
+
+def _table_events(emitted_by: list[tuple[EventRule, np.ndarray]], ctx: _Context, used: np.ndarray) -> pd.DataFrame:
     """The events of all rules of the table, the rules' rows one after the other, as one
     frame of categorical text columns: the same frame as concatenating one frame per rule,
-    with each column built once. An attribute only some rules carry is blank elsewhere."""
+    with each column built once. An attribute only some rules carry is blank elsewhere; one
+    a rule takes from the child's previous record (`PreviousRecord`) is blank where there is
+    no such record among the ``used`` rows."""
     table, stacked = ctx.table, ctx.stacked
     rows = np.concatenate([r for _, r in emitted_by])
     lengths = [len(r) for _, r in emitted_by]
@@ -912,18 +945,120 @@ def _table_events(emitted_by: list[tuple[EventRule, np.ndarray]], ctx: _Context)
         EVENT_ROW: stacked.rows[rows].astype("int64"),
         FILE: stacked.file_index[rows],
     })
-    carried = [{**table.attributes, **rule.attributes} for rule, _ in emitted_by]
+    # per rule: attribute -> (column, whether the value is the child's previous record's)
+    carried: list[dict[str, tuple[str, bool]]] = []
+    for rule, _ in emitted_by:
+        own = {name: (column, False) for name, column in {**table.attributes, **rule.attributes}.items()}
+        taken = {name: (column, True) for name, column in rule.previous.attributes.items()} if rule.previous else {}
+        carried.append({**own, **taken})
     names: list[str] = []
     for attributes in carried:
         names += [name for name in attributes if name not in names]
     for name in names:
-        columns = [attributes.get(name) for attributes in carried]
-        if len(set(columns)) == 1:  # the table's own attribute: one column on every row
-            events[name] = _attribute(ctx, columns[0], rows)  # type: ignore[arg-type]
-        else:
-            parts = [_attribute(ctx, column, r) if column else None for column, (_, r) in zip(columns, emitted_by)]
-            events[name] = union_categoricals(parts, lengths)
+        specs = [attributes.get(name) for attributes in carried]
+        first = specs[0]
+        if first is not None and not first[1] and len(set(specs)) == 1:
+            # the table's own attribute: one column on every row
+            events[name] = _attribute(ctx, first[0], rows)
+            continue
+        parts: list[pd.Categorical | None] = []
+        for spec, (rule, r) in zip(specs, emitted_by):
+            if spec is None:
+                parts.append(None)
+            elif spec[1]:
+                parts.append(_previous_attribute(ctx, spec[0], _previous_rows(ctx, rule, used)[r]))
+            else:
+                parts.append(_attribute(ctx, spec[0], r))
+        events[name] = union_categoricals(parts, lengths)
     return events
+
+
+# --- values taken from the previous record ------------------------------------------------
+
+
+def _previous_rows(ctx: _Context, rule: EventRule, used: np.ndarray) -> np.ndarray:
+    """`_previous_records` for the rule's ``previous``, computed once per (date, ends,
+    columns) and shared by the rules that ask the same (a 903 placement move is a
+    Placement change or Placed for adoption)."""
+    assert rule.previous is not None
+    key = (rule.date, rule.previous.ends, tuple(sorted(set(rule.previous.attributes.values()))))
+    if key not in ctx.previous_rows:
+        ctx.previous_rows[key] = _previous_records(ctx, *key, used)
+    return ctx.previous_rows[key]
+
+
+def _previous_records(
+    ctx: _Context, date_column: str, ends_column: str, columns: tuple[str, ...], used: np.ndarray,
+) -> np.ndarray:
+    """Per row: the row of the child's previous record that ended on this row's date, or -1.
+
+    The previous record of a row is the ``used`` row of the same child (ids compared
+    normalised) whose ``date_column`` day is the latest before the row's own; it counts only
+    if its ``ends_column`` day is the row's ``date_column`` day (it ended the day this one
+    began: a move, not a gap). Where several records of the child began on that day (bad
+    data, an overlap), the one that ended on the row's day counts; if several did, the one
+    whose ``columns`` values (as the event carries them, blank last) come first as text: so
+    the choice never depends on the order of the rows or files.
+
+    Vectorised: the rows sorted by (child, start day) (`_by_child_and_start`, shared with the
+    overlap check); when no child has two records starting on one day (real returns), a
+    row's previous record is the row before it in that order, one shifted comparison.
+    Otherwise each start day of a child is a group, a row's previous record is in the group
+    before its own: groups of one row are looked up directly, the rows of larger groups are
+    ordered by (group, end day, content) and searched. Dates are whole days at midnight
+    (`dates.parse_dates`), so they are compared as integers; NaT equals no day.
+    """
+    start = ctx.dates[date_column].values
+    out = np.full(len(start), -1, dtype=np.int64)
+    picked, new_child = ctx.by_child_and_start(date_column, used)
+    if len(picked) < 2:
+        return out
+    day = start[picked].view(np.int64)
+    end = ctx.dates[ends_column].values[picked].view(np.int64)
+    new_day = new_child.copy()
+    new_day[1:] |= day[1:] != day[:-1]
+    if new_day.all():  # every start day of a child holds one record
+        moved = np.flatnonzero(~new_child[1:] & (end[:-1] == day[1:]))
+        out[picked[moved + 1]] = picked[moved]
+        return out
+    first = np.flatnonzero(new_day)  # each group's first position
+    size = np.diff(np.append(first, len(picked)))
+    group = np.cumsum(new_day) - 1
+    # positions whose group has a group of the same child before it
+    asks = np.flatnonzero(~new_child[first][group])
+    before = group[asks] - 1
+    found = np.full(len(asks), -1, dtype=np.int64)  # the previous record's position
+    single = size[before] == 1
+    candidate = np.where(single, first[before], 0)
+    ended_here = single & (end[candidate] == day[asks])
+    found[ended_here] = candidate[ended_here]
+    if not single.all():
+        tied = np.flatnonzero(np.repeat(size > 1, size))
+        content = [_content_rank(ctx, column, picked[tied]) for column in reversed(columns)]
+        tied = tied[np.lexsort([*content, end[tied], group[tied]])]
+        # (group, end day) of the tied positions, in sorted order, as one searchable key
+        ends_seen, end_rank = np.unique(end[tied], return_inverse=True)
+        width = len(ends_seen) + 1
+        key = group[tied] * width + end_rank
+        multi = np.flatnonzero(~single)
+        wanted = np.minimum(np.searchsorted(ends_seen, day[asks[multi]]), len(ends_seen) - 1)
+        known = ends_seen[wanted] == day[asks[multi]]
+        multi, query = multi[known], before[multi[known]] * width + wanted[known]
+        at = np.minimum(np.searchsorted(key, query), len(key) - 1)  # the first of equal keys
+        hit = key[at] == query
+        found[multi[hit]] = tied[at[hit]]
+    matched = found >= 0
+    out[picked[asks[matched]]] = picked[found[matched]]
+    return out
+
+
+def _content_rank(ctx: _Context, column: str, rows: np.ndarray) -> np.ndarray:
+    """Per row of ``rows``: the rank of the attribute value ``column`` gives the row's event
+    (`_attribute_values`) in text order, blank last."""
+    values = _attribute_values(ctx, column)[1]
+    ranks, uniques = pd.factorize(values.astype(object), sort=True)
+    ranks = np.where(ranks < 0, len(uniques), ranks)
+    return ranks[ctx.columns[column].codes[rows]]
 
 
 def empty_events() -> pd.DataFrame:
