@@ -122,10 +122,10 @@ def test_event_and_case_attributes() -> None:
     log, _ = ingest_fixture(CSV_SET)
     f = log.frame
     placed = f[(f[CASE] == "0102") & (f[ACTIVITY] == "Placed for adoption")].iloc[0]
-    # attributes keep the raw code (A5), the condition used the collapsed form; the new
-    # episode's REASON_PLACE_CHANGE is not copied (it describes the episode that ended)
+    # attributes keep the raw code (A5), the condition used the collapsed form; the move's
+    # reason is the REASON_PLACE_CHANGE of the episode that ended that day, not its own
     assert (placed["legal_status"], placed["placement_type"]) == ("E1", "A5")
-    assert pd.isna(placed["reason"])
+    assert pd.isna(placed["reason"]) and placed["change_reason"] == "CARPL"
     left = f[(f[CASE] == "101") & (f[ACTIVITY] == "Left care: special guardianship")].iloc[0]
     assert left["reason"] == "E45"
     sexes = f.groupby(CASE)["case:sex"].first().to_dict()
