@@ -224,3 +224,21 @@ def test_cases_counts_the_children_of_a_sorted_log_and_of_its_subsets() -> None:
         retyped = log.frame.astype({"case:concept:name": dtype})
         assert log.with_frame(retyped).cases == 3
         assert log.with_frame(retyped.iloc[0:1]).cases == 1
+
+
+def test_the_parquet_log_keeps_statistics_for_dates_and_numbers_only(tmp_path) -> None:
+    """Readers skip row groups by the date column's min/max (`engines.sources`); text columns
+    (child ids, codes) are written without them, which saves a quarter of the writing."""
+    import pyarrow.parquet as pq
+
+    from cscmining.columns import TIMESTAMP
+    from cscmining.eventlog import read_event_log, write_event_log
+
+    log = from_records([("b", "Referral", "2024-01-02"), ("a", "Referral", "2024-01-03"),
+                        ("a", "Case closed", "2024-02-01")])
+    path = write_event_log(log, tmp_path / "log.parquet")
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    stats = {group.column(i).path_in_schema: group.column(i).statistics for i in range(group.num_columns)}
+    assert stats[TIMESTAMP].has_min_max and str(stats[TIMESTAMP].min)[:10] == "2024-01-02"
+    assert stats[CASE] is None and stats[ACTIVITY] is None
+    assert read_event_log(path).frame.equals(log.frame)
