@@ -121,6 +121,11 @@ def _connect(threads: int | None = None):
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET preserve_insertion_order = false")
+    # an in-memory database spills nowhere unless told where: at 100 M events the variants
+    # query's sort otherwise runs out of memory on a 24 GiB machine
+    spill = Path(__file__).resolve().parent / "data" / "duckdb_spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET temp_directory = '{_sql_path(spill)}'")
     return con
 
 
