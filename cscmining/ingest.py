@@ -181,32 +181,30 @@ def _events_from_tables(
     for table in tables:
         groups[(table.source, table.table)].append(table)
 
-    def own_birth(key: tuple[str, str]) -> bool:
-        return BIRTH_DATE in by_name[key[0]].table(key[1]).case_attributes
-
-    results: dict[tuple[str, str], TableResult] = {}
-    births: pd.Series | None = None
-    dated: tuple[list[pd.DataFrame], pd.DataFrame] | None = None
-    for key in sorted(groups, key=lambda k: (not own_birth(k), k)):
-        source, name = key
-        if births is None and not own_birth(key):  # every table with a date of birth is done
-            frames = [r.case_attributes for r in results.values()]
-            dated = (frames, _concat_case_attributes(frames))
-            births = _births(dated[1])
-        logmap = by_name[source]
+    def process(key: tuple[str, str], births: pd.Series | None) -> TableResult:
+        logmap = by_name[key[0]]
         raws = sorted(groups[key], key=lambda r: (str(r.path), r.sheet or ""))
-        result = process_table(raws, logmap.table(name), logmap, vocabulary, future_after=as_at, births=births)
+        result = process_table(raws, logmap.table(key[1]), logmap, vocabulary, future_after=as_at, births=births)
         local = np.array([file_ids[str(r.path)] for r in raws], dtype=np.int64)
         result.events[FILE] = local[result.events[FILE].to_numpy(dtype=np.int64)]
-        results[key] = result
-    order = sorted(results)
-    events = [results[key].events for key in order]
-    attrs = [results[key].case_attributes for key in order]
-    accounts = [a for key in order for a in results[key].accounts]
+        return result
+
+    keys = sorted(groups)
+    dated = [k for k in keys if BIRTH_DATE in by_name[k[0]].table(k[1]).case_attributes]
+    results = {key: process(key, None) for key in dated}
+    dated_attrs = _concat_case_attributes([results[key].case_attributes for key in dated])
+    births = _births(dated_attrs)
+    results.update({key: process(key, births) for key in keys if key not in results})
+    events = [results[key].events for key in keys]
+    accounts = [a for key in keys for a in results[key].accounts]
+    # in the statutory returns only the tables with a date of birth describe children at all
+    described = [key for key in keys if len(results[key].case_attributes)]
+    attrs = dated_attrs if set(described) <= set(dated) else _concat_case_attributes(
+        [results[key].case_attributes for key in keys])
     # a run whose files hold no rows at all (an XML with no children) still has the columns;
     # event text columns are categorical (see `sources.engine`) and stay so when concatenated
     frame = concat_events(events) if events else empty_events()
-    return frame, _concat_reusing(attrs, dated), accounts
+    return frame, attrs, accounts
 
 
 def _births(attrs: pd.DataFrame) -> pd.Series:
@@ -220,18 +218,6 @@ def _births(attrs: pd.DataFrame) -> pd.Series:
     chosen = _chosen_per_child(case_codes, attrs[BIRTH_DATE], len(cases))
     known = ~np.isnat(chosen)
     return pd.Series(chosen[known], index=pd.Index(cases.astype("str"))[known])
-
-
-def _concat_reusing(frames: list[pd.DataFrame], done: tuple[list[pd.DataFrame], pd.DataFrame] | None) -> pd.DataFrame:
-    """`_concat_case_attributes` of ``frames``, or ``done`` (frames and their concatenation,
-    made for `_births`) when those are the same rows in the same order: in the statutory
-    returns only the tables with a date of birth have case attributes at all."""
-    if done is not None:
-        given = [f for f in frames if len(f)]
-        made = [f for f in done[0] if len(f)]
-        if len(given) == len(made) and all(a is b for a, b in zip(given, made)):
-            return done[1]
-    return _concat_case_attributes(frames)
 
 
 def _concat_case_attributes(frames: list[pd.DataFrame]) -> pd.DataFrame:
