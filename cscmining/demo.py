@@ -54,9 +54,10 @@ def sample_inputs(samples: Path) -> list[Path]:
 
 
 def run_demo(
-    samples: Path, out: Path, *, progress: Callable[[str], None] | None = None,
+    samples: Path, out: Path, *, progress: Callable[[str], None] | None = None, quiet: bool = True,
 ) -> DemoResult:
-    """Run the main job on ``samples`` (made afresh, seeded, if the folder has none) into ``out``."""
+    """Run the main job on ``samples`` (made afresh, seeded, if the folder has none) into
+    ``out``; ``progress`` and ``quiet`` as for `ingest.build_event_log`."""
     say = progress or (lambda _m: None)
     inputs = sample_inputs(samples)
     if not inputs:
@@ -66,7 +67,7 @@ def run_demo(
         if not inputs:
             raise UsageError(f"{samples}: no sample returns could be written")
 
-    log, _ = build_event_log(inputs, progress=say)
+    log, _ = build_event_log(inputs, progress=say, quiet=quiet)
     written = [write_event_log(log, out / "event_log.parquet")]
     written.append(_json(out / "data_quality.json", {
         "events": log.events, "cases": log.cases, "as_at": log.as_at.isoformat(),

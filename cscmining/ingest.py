@@ -23,6 +23,8 @@ from .dates import DATE_FUTURE
 from .errors import AccountingError, InputFileError, InputFilesError, UsageError
 from .eventlog import EventLog, assemble, is_event_log, most_frequent, read_event_log
 from .logmap import LogMap, check_activities, load_logmap, shipped_logmaps
+from .progress import Advance
+from .progress import progress as progress_bar
 from .pseudonym import check_key, check_la, fingerprint, pseudonymise_columns
 from .sources import ReadResult, expand_inputs, read_files
 from .sources.base import RawTable
@@ -55,8 +57,12 @@ def build_event_log(
     key: bytes | None = None,
     la: str = "",
     max_reject_rate: float = MAX_REJECT_RATE,
+    quiet: bool = True,
 ) -> tuple[EventLog, ReadResult]:
     """Read the inputs and build the event log; also return what reading found (notes, errors).
+
+    ``progress`` gets a line per step; unless ``quiet``, large inputs also get progress bars
+    on stderr (`cscmining.progress`) while files are read and rows turned into events.
 
     Any file that cannot be read stops the run (`InputFilesError` listing every such file)
     unless ``keep_going``; then the log is built from the others. So does a table that
@@ -68,13 +74,14 @@ def build_event_log(
         return _build_event_log(
             inputs, as_at=as_at, logmaps=logmaps, encoding=encoding, keep_going=keep_going,
             vocabulary=vocabulary, progress=progress, key=key, la=la, max_reject_rate=max_reject_rate,
+            quiet=quiet,
         )
 
 
 def _build_event_log(
     inputs: Sequence[Path], *, as_at: date | None, logmaps: Sequence[Path], encoding: str | None,
     keep_going: bool, vocabulary: Vocabulary | None, progress: Progress | None, key: bytes | None,
-    la: str, max_reject_rate: float,
+    la: str, max_reject_rate: float, quiet: bool,
 ) -> tuple[EventLog, ReadResult]:
     if key is not None:  # a weak key or a bad LA code is refused before any data is read
         check_key(key)
@@ -92,13 +99,18 @@ def _build_event_log(
     if not files:
         raise UsageError("no input files found")
     say(f"reading {len(files)} file(s)")
-    read = read_files(files, maps, encoding)
+    with progress_bar("reading", _size(files), unit="bytes", quiet=quiet,
+                      show_from=READ_BAR_FROM) as advance:
+        read = read_files(files, maps, encoding, done=lambda path: advance(_size([path])))
     if read.errors and (not keep_going or not read.tables):
         raise _unreadable(read.errors)
 
-    say(f"turning {sum(len(t.frame) for t in read.tables):,} rows into events")
+    rows = sum(len(t.frame) for t in read.tables)
+    say(f"turning {rows:,} rows into events")
     file_ids = {path: i for i, path in enumerate(sorted(read.hashes))}
-    events, case_attrs, accounts = _events_from_tables(read.tables, maps, vocab, as_at, file_ids)
+    with progress_bar("turning rows into events", rows, unit="rows", quiet=quiet,
+                      show_from=ROWS_BAR_FROM) as advance:
+        events, case_attrs, accounts = _events_from_tables(read.tables, maps, vocab, as_at, file_ids, advance)
     check_reject_rates(accounts, max_reject_rate, not_faults=_not_faults(as_at))
     run_as_at = as_at or _reference_date(read.tables, events)
     read.notes.extend(_attribute_conflicts(case_attrs))
@@ -113,6 +125,23 @@ def _build_event_log(
     log.key_fingerprint = fingerprint(key) if key is not None else None
     _check_events_reached_log(accounts, log)
     return log, read
+
+
+#: inputs smaller than this (bytes) are read in a second or two, without a bar
+READ_BAR_FROM = 256 * 2**20
+#: tables of fewer rows than this are turned into events in a second or two, without a bar
+ROWS_BAR_FROM = 1_000_000
+
+
+def _size(files: Sequence[Path]) -> int:
+    """The files' size in bytes (a file that cannot be read counts 0)."""
+    total = 0
+    for path in files:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            continue
+    return total
 
 
 def _provenance(path: str, sha256: str, encoding: str | None) -> dict[str, str]:
@@ -164,7 +193,7 @@ def _unreadable(errors: list[InputFileError]) -> InputFilesError:
 
 def _events_from_tables(
     tables: list[RawTable], maps: list[LogMap], vocabulary: Vocabulary, as_at: date | None,
-    file_ids: dict[str, int],
+    file_ids: dict[str, int], advance: Advance,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[TableAccount]]:
     """Process each table (all its files at once); FILE becomes the index into the inputs.
 
@@ -187,6 +216,7 @@ def _events_from_tables(
         result = process_table(raws, logmap.table(key[1]), logmap, vocabulary, future_after=as_at, births=births)
         local = np.array([file_ids[str(r.path)] for r in raws], dtype=np.int64)
         result.events[FILE] = local[result.events[FILE].to_numpy(dtype=np.int64)]
+        advance(sum(len(r.frame) for r in raws))
         return result
 
     keys = sorted(groups)
@@ -383,6 +413,7 @@ def load(
     encoding: str | None = None,
     keep_going: bool = False,
     progress: Progress | None = None,
+    quiet: bool = True,
 ) -> EventLog:
     """One event log file written by ``ingest``, or raw inputs built into a log on the fly.
 
@@ -395,5 +426,6 @@ def load(
         return log.as_of(as_at) if as_at else log
     log, _ = build_event_log(
         paths, logmaps=logmaps, encoding=encoding, keep_going=keep_going, progress=progress,
+        quiet=quiet,
     )
     return log.as_of(as_at) if as_at else log

@@ -102,7 +102,7 @@ def compare_(
     if output is not None:
         output_format(output)
     log = load(list(inputs), as_at=as_at, logmaps=list(logmaps), encoding=encoding,
-               keep_going=keep_going, progress=app.note)
+               keep_going=keep_going, progress=app.note, quiet=app.quiet)
     policy = Policy.from_name(disclosure)
     full = compare(log, split_date=split_date, where=where, vs=vs, level=level, start=start,
                    end=end, per=per)

@@ -28,7 +28,7 @@ def demo(app: AppContext, samples: Path, output: Path) -> None:
     Example:
       cscmining demo --samples samples -o reports/demo
     """
-    result = run_demo(samples, output, progress=app.note)
+    result = run_demo(samples, output, progress=app.note, quiet=app.quiet)
     app.out.print(quality_table(result.log))
     app.out.print(variants_table(result.variants, width=app.out.width))
     app.out.print(pressure_table(result.bottlenecks))

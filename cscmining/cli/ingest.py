@@ -62,7 +62,7 @@ def ingest(
     log, read = build_event_log(
         list(inputs), as_at=as_at, logmaps=list(logmaps), encoding=encoding,
         keep_going=keep_going, progress=app.note, key=key, la=la or "",
-        max_reject_rate=max_reject_rate,
+        max_reject_rate=max_reject_rate, quiet=app.quiet,
     )
     write_event_log(log, output)
     for error in read.errors:

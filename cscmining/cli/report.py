@@ -65,7 +65,7 @@ def report(
         raise UsageError(f"{output}: a report is written as .html")
     conditions = [parse_where(w) for w in where]
     log = load(list(inputs), as_at=as_at, logmaps=list(logmaps), encoding=encoding,
-               keep_going=keep_going, progress=app.note)
+               keep_going=keep_going, progress=app.note, quiet=app.quiet)
     app.note("writing the report")
     comparison = None
     if split_date is not None or cohort or vs:

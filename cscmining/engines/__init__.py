@@ -110,7 +110,7 @@ def open_log(
     from ..ingest import load
 
     log = load(paths, as_at=as_at, logmaps=list(logmaps), encoding=encoding,
-               keep_going=keep_going, progress=progress)
+               keep_going=keep_going, progress=progress, quiet=quiet)
     source = FrameSource(log)
     source.quiet = quiet
     if engine == "pm4py":

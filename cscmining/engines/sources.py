@@ -42,6 +42,7 @@ import numpy as np
 
 from ..columns import ACTIVITY, CASE, ORDER, SOURCE, TIMESTAMP
 from ..errors import EventLogError, UsageError
+from ..progress import progress
 from ..vocabulary import Activity, Vocabulary
 from .chunk import (
     NS_PER_DAY,
@@ -51,7 +52,6 @@ from .chunk import (
     chunk_from_arrow,
     chunk_from_frame,
 )
-from .progress import progress
 
 METADATA_KEY = b"cscmining"
 #: rows per batch read (and so per chunk, give or take the last case of a batch)

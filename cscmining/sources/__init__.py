@@ -12,6 +12,7 @@ import codecs
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,18 +73,25 @@ def expand_inputs(inputs: list[Path] | tuple[Path, ...]) -> list[Path]:
     return sorted(files)
 
 
-def read_files(files: list[Path], logmaps: list[LogMap], encoding: str | None) -> ReadResult:
+def read_files(
+    files: list[Path], logmaps: list[LogMap], encoding: str | None,
+    done: Callable[[Path], None] | None = None,
+) -> ReadResult:
     """Read every file; a file that cannot be read becomes an error, the others go on.
 
     Files are read side by side on the machine's cores (threads: the xlsx and XML parsers and
     Arrow's CSV reader do their work outside Python's lock), and their results gathered in
-    the order of ``files``, so the outcome does not depend on which finished first.
+    the order of ``files``, so the outcome does not depend on which finished first. ``done``
+    is called with each file's path once it is read (from the thread that read it).
     """
     candidates = [Candidate(m, t) for m in logmaps for t in m.tables]
     limits = Limits.from_environment()
 
     def read(path: Path) -> _FileRead:
-        return _read_path(path, encoding, candidates, limits)
+        one = _read_path(path, encoding, candidates, limits)
+        if done is not None:
+            done(path)
+        return one
 
     reads = map_in_threads(read, files)
     result = ReadResult()
